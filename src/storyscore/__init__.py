@@ -1,0 +1,3 @@
+"""storyscore: find music whose emotion fits a story."""
+
+__version__ = "0.1.0"
