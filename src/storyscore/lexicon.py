@@ -137,3 +137,30 @@ def glove() -> WordVectors:
     if len(words) != vectors.shape[0]:
         raise ModelError(f"{idx_path}: {len(words)} words for {vectors.shape[0]} vectors")
     return WordVectors(vectors, {w: i for i, w in enumerate(words)})
+
+
+def lexicon_stats() -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of (V, A) over the Warriner lexicon (the unit of 'emotion z-scores')."""
+    lex = warriner()
+    return lex.va.mean(axis=0), lex.va.std(axis=0)
+
+
+def to_z(va: np.ndarray) -> np.ndarray:
+    """Centred Warriner (V, A) → z-scores over the lexicon, where valence and arousal have equal spread."""
+    mean, std = lexicon_stats()
+    return ((np.asarray(va, dtype=np.float32) - mean) / std).astype(np.float32)
+
+
+@cache
+def mood_word_va() -> np.ndarray:
+    """(len(MOOD_WORDS), 2) z-scored (V, A) of the mood words."""
+    from storyscore.vocab import MOOD_WORDS
+
+    lex = warriner()
+    rows = []
+    for word in MOOD_WORDS:
+        va = lex.lookup(word)
+        if va is None:
+            raise ModelError(f"mood word {word!r} is missing from the Warriner lexicon")
+        rows.append(va)
+    return to_z(np.asarray(rows))

@@ -63,7 +63,12 @@ def _decode_soundfile(path: Path, sample_rate: int, max_seconds: float) -> np.nd
     except AudioDecodeError:
         raise
     except (RuntimeError, sf.LibsndfileError, ValueError) as exc:
-        raise AudioDecodeError(f"{path}: cannot decode ({_short(exc)})") from None
+        message = _short(exc)
+        if "not a regular file" in message or "Format not recognised" in message or "unknown format" in message:
+            message = "not a recognised audio file"  # libsndfile's wording blames the path, not the content
+        elif "Error opening" in message and ": " in message:
+            message = message.rsplit(": ", 1)[-1].rstrip(".")
+        raise AudioDecodeError(f"{path}: cannot decode ({message})") from None
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 

@@ -1,0 +1,185 @@
+"""Indexing a music library: walk folders, analyse new or changed files, store them, drop deleted ones.
+
+One bad file never stops a run: it is recorded with its reason (and not retried until it changes).
+Decoding of the next file overlaps analysis of the current one (libsndfile releases the GIL).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from storyscore.audio.decode import is_audio_path, load_audio
+from storyscore.errors import AudioDecodeError, InputError, StoryscoreError
+from storyscore.store import Store, file_hash
+
+ProgressFn = Callable[[int, int, str], None]  # (done, total, current path)
+
+
+@dataclass
+class IndexReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), this run or earlier
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    interrupted: bool = False
+    total_tracks: int = 0
+
+    @property
+    def usable(self) -> bool:
+        return self.total_tracks > 0
+
+    def summary(self) -> str:
+        speed = f", {self.audio_seconds / self.wall_seconds:.0f}x real time" if self.audio_seconds else ""
+        return (f"{self.added} added, {self.updated} updated, {self.moved} moved, {self.unchanged} unchanged, "
+                f"{self.removed} removed, {len(self.skipped)} skipped; {self.total_tracks} tracks in the library "
+                f"({self.wall_seconds:.1f} s{speed})")
+
+
+def find_audio_files(roots: list[Path]) -> Iterator[Path]:
+    """Audio files under each root (a root may itself be a file), hidden folders skipped, sorted."""
+    for root in roots:
+        if root.is_file():
+            yield root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                path = Path(dirpath) / name
+                if not name.startswith(".") and is_audio_path(path):
+                    yield path
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)
+
+
+def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = False,
+                progress: ProgressFn | None = None) -> IndexReport:
+    """Bring the store at `db` up to date with the audio files under `roots`."""
+    from storyscore.audio.encoder import ENCODER_RATE, analyse_audio
+    from storyscore.spaces import ZERO_SHOT_SPACES, get_space
+    from storyscore.spaces.zeroshot import read_music, reported_va
+
+    started = time.perf_counter()
+    resolved: list[Path] = []
+    missing: list[str] = []
+    for root in roots:
+        path = Path(root).expanduser()
+        if path.exists():
+            resolved.append(path.resolve())
+        else:
+            missing.append(str(path))
+    if not resolved:
+        raise InputError(f"{missing[0] if missing else '(none)'}: no such file or folder")
+    report = IndexReport(skipped=[(m, "no such file or folder") for m in missing])
+    spaces = [get_space(name) for name in ZERO_SHOT_SPACES]
+
+    with Store(db, rebuild=rebuild) as store:
+        stored = store.file_state()
+        known_bad = store.skipped_state()
+        files = list(find_audio_files(resolved))
+        present = {str(p) for p in files}
+        by_hash = {h: (path, tid) for path, (_, _, h, tid) in stored.items()}
+
+        gone = [p for p in stored if _under(p, resolved) and p not in present]
+        todo: list[tuple[Path, int, float]] = []
+        for path in files:
+            try:
+                st = path.stat()
+            except OSError as exc:
+                report.skipped.append((str(path), f"cannot read ({exc.strerror})"))
+                continue
+            key = str(path)
+            old = stored.get(key)
+            if old and old[0] == st.st_size and old[1] == st.st_mtime:
+                report.unchanged += 1
+            elif key in known_bad and known_bad[key][:2] == (st.st_size, st.st_mtime):
+                report.skipped.append((key, known_bad[key][2]))
+            else:
+                todo.append((path, st.st_size, st.st_mtime))
+
+        def decode(path: Path) -> np.ndarray:
+            return load_audio(path, ENCODER_RATE)
+
+        pool = ThreadPoolExecutor(max_workers=1)
+        pending: Future[np.ndarray] | None = None
+        try:
+            # Moved or touched files keep their analysis; only new content is decoded.
+            work: list[tuple[Path, int, float, str]] = []
+            for path, size, mtime in todo:
+                key = str(path)
+                try:
+                    digest = file_hash(path)
+                except OSError as exc:
+                    report.skipped.append((key, f"cannot read ({exc.strerror})"))
+                    continue
+                if key in stored and stored[key][2] == digest:
+                    store.touch(stored[key][3], key, size, mtime)
+                    report.unchanged += 1
+                elif digest in by_hash and by_hash[digest][0] in gone:
+                    old_path, tid = by_hash[digest]
+                    store.touch(tid, key, size, mtime)
+                    gone.remove(old_path)
+                    report.moved += 1
+                else:
+                    work.append((path, size, mtime, digest))
+            if gone:
+                store.remove(gone)
+                report.removed = len(gone)
+
+            if work:
+                pending = pool.submit(decode, work[0][0])
+            for k, (path, size, mtime, digest) in enumerate(work):
+                key = str(path)
+                if progress:
+                    progress(k, len(work), key)
+                assert pending is not None
+                future, pending = pending, (pool.submit(decode, work[k + 1][0]) if k + 1 < len(work) else None)
+                try:
+                    audio = future.result()
+                    analysis = analyse_audio(audio, ENCODER_RATE)
+                    reading = read_music([analysis])
+                    va = reported_va(reading.va[0])
+                    vectors = {s.name: (s.version, s.embed_audio([analysis])[0]) for s in spaces}
+                except AudioDecodeError as exc:
+                    reason = str(exc).removeprefix(f"{path}: ")
+                    store.put_skipped(key, size, mtime, reason)
+                    report.skipped.append((key, reason))
+                    continue
+                except StoryscoreError:
+                    raise
+                except Exception as exc:  # an analysis failure on one odd file must not stop the run
+                    reason = f"analysis failed ({type(exc).__name__}: {exc})"[:200]
+                    store.put_skipped(key, size, mtime, reason)
+                    report.skipped.append((key, reason))
+                    continue
+                store.put_track(key, content_hash=digest, size=size, mtime=mtime, analysis=analysis,
+                                valence=float(va[0]), arousal=float(va[1]), moods=reading.top_moods(0),
+                                vectors=vectors)
+                report.audio_seconds += analysis.duration
+                if key in stored:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            if progress:
+                progress(len(work), len(work), "")
+        except KeyboardInterrupt:
+            report.interrupted = True
+        finally:
+            if pending is not None:
+                pending.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            report.total_tracks = store.count()
+    report.wall_seconds = time.perf_counter() - started
+    return report

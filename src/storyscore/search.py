@@ -1,0 +1,148 @@
+"""Search: rank stored tracks for a passage in an emotion space, and say why each one fits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from storyscore.errors import StoreError, TextInputError
+from storyscore.plan.model import TextEmotion, TrackInfo
+from storyscore.spaces import DEFAULT_SPACE, EmotionSpace, get_space
+from storyscore.store import StoredTrack, Store
+from storyscore.vocab import MOOD_WORDS
+
+MAX_QUERY_CHARS = 200_000  # a chapter; whole books go through `plan`
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    path: str
+    score: float
+    valence: float
+    arousal: float
+    moods: list[str]
+    why: str
+    track_id: int = 0
+    duration: float = 0.0
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        return {k: d[k] for k in ("path", "score", "valence", "arousal", "moods", "why", "duration")}
+
+
+def _describe_va(valence: float, arousal: float) -> str:
+    v = "bright" if valence > 0.15 else "dark" if valence < -0.15 else "neutral"
+    a = "intense" if arousal > 0.15 else "calm" if arousal < -0.15 else "moderate"
+    return f"{v}, {a}"
+
+
+def _music_cues(desc: dict[str, float | str]) -> str:
+    parts = []
+    tempo = float(desc.get("tempo_bpm", 0.0))
+    if tempo > 0:
+        parts.append(f"{tempo:.0f} BPM")
+    key = str(desc.get("key", ""))
+    if key and key != "unknown":
+        parts.append(key)
+    loud = float(desc.get("loudness_db", -30.0))
+    parts.append("loud" if loud > -14 else "quiet" if loud < -26 else "medium loud")
+    return ", ".join(parts)
+
+
+class Matcher:
+    """A store opened in one space: scores passages against every track (plan.model.Matcher protocol)."""
+
+    def __init__(self, db: str | Path, space: str | EmotionSpace = DEFAULT_SPACE) -> None:
+        self.space = get_space(space) if isinstance(space, str) else space
+        self.space_name = self.space.name
+        self.store = Store(db, create=False)
+        ids, self.matrix = self.store.vectors(self.space.name, self.space.version)
+        if len(ids) == 0:
+            self.store.close()
+            raise StoreError(f"{self.store.path}: the library has no tracks (run `storyscore index DIR` first)")
+        self.ids = [int(i) for i in ids]
+        self._tracks: dict[int, StoredTrack] = {}
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Matcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stored(self, track_ids: list[int]) -> list[StoredTrack]:
+        missing = [t for t in track_ids if t not in self._tracks]
+        for t in self.store.tracks(missing) if missing else []:
+            self._tracks[t.track_id] = t
+        return [self._tracks[t] for t in track_ids]
+
+    def track_info(self, track_ids: list[int]) -> list[TrackInfo]:
+        return [TrackInfo(t.track_id, t.path, t.duration, t.valence, t.arousal, t.moods)
+                for t in self.stored(track_ids)]
+
+    # --- plan.model.Matcher protocol -------------------------------------------------------------
+    def text_emotion(self, texts: list[str]) -> list[TextEmotion]:
+        from storyscore.spaces.zeroshot import read_text, reported_va
+
+        reading = read_text(texts)[1]
+        va = reported_va(reading.va)
+        return [TextEmotion(float(va[i, 0]), float(va[i, 1]), tuple(reading.top_moods(i)))
+                for i in range(len(texts))]
+
+    def score_tracks(self, texts: list[str]) -> tuple[np.ndarray, list[TrackInfo]]:
+        scores = self.space.similarity(self.space.embed_text(texts), self.matrix)
+        return scores, self.track_info(self.ids)
+
+    def explain(self, text: TextEmotion, track: TrackInfo, score: float) -> str:
+        stored = self.stored([track.track_id])[0]
+        shared = [m for m in track.moods if m in text.moods]
+        dist = float(np.hypot(text.valence - track.valence, text.arousal - track.arousal))
+        mood_part = f"shared moods: {', '.join(shared)}" if shared else f"track reads {', '.join(track.moods[:2])}"
+        return (f"passage {_describe_va(text.valence, text.arousal)} ({', '.join(text.moods[:2])}; "
+                f"V {text.valence:+.2f} A {text.arousal:+.2f}); track {_describe_va(track.valence, track.arousal)} "
+                f"(V {track.valence:+.2f} A {track.arousal:+.2f}; {_music_cues(stored.descriptors)}); "
+                f"{mood_part}; VA distance {dist:.2f}")
+
+    # --- one passage -----------------------------------------------------------------------------
+    def match(self, text: str, top: int = 10) -> tuple[TextEmotion, list[MatchResult]]:
+        text = check_query(text)
+        row = self.space.similarity(self.space.embed_text([text]), self.matrix)[0]
+        k = min(top, len(row))
+        best = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
+        best = best[np.argsort(-row[best], kind="stable")]
+        emotion = self.text_emotion([text])[0]
+        infos = self.track_info([self.ids[i] for i in best])
+        results = [MatchResult(t.path, float(row[i]), t.valence, t.arousal, list(t.moods),
+                               self.explain(emotion, t, float(row[i])), t.track_id, t.duration)
+                   for i, t in zip(best, infos, strict=True)]
+        return emotion, results
+
+
+def check_query(text: str, source: str = "passage") -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise TextInputError(f"{source}: the text is empty")
+    if "\x00" in stripped:
+        raise TextInputError(f"{source}: looks like a binary file, not text")
+    if len(stripped) > MAX_QUERY_CHARS:
+        raise TextInputError(f"{source}: {len(stripped):,} characters is more than `match` reads "
+                             f"({MAX_QUERY_CHARS:,}); use `storyscore plan` for whole books")
+    return stripped
+
+
+def match(text: str, db: str | Path, *, top: int = 10, space: str = DEFAULT_SPACE) -> dict:
+    """The `match --json` contract: {"space", "passage", "results": [...]} best first."""
+    with Matcher(db, space) as matcher:
+        emotion, results = matcher.match(text, top)
+        return {
+            "space": matcher.space_name,
+            "passage": {"valence": emotion.valence, "arousal": emotion.arousal, "moods": list(emotion.moods)},
+            "results": [r.to_json() for r in results],
+        }
+
+
+__all__ = ["MOOD_WORDS", "MatchResult", "Matcher", "check_query", "match"]

@@ -1,0 +1,86 @@
+"""The three spaces that need no labelled training data: valence–arousal, mood words, and their fusion
+(the default). See spaces/zeroshot.py for how emotion is read from each modality."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from storyscore.audio.encoder import ANALYSIS_VERSION, TrackAnalysis
+from storyscore.spaces.base import row_zscore, unit_rows
+from storyscore.spaces.zeroshot import read_music, read_text
+
+MIN_LIBRARY_FOR_NORMALISING = 5
+
+
+def _library_relative(music_va: np.ndarray) -> np.ndarray:
+    """Re-centre and re-scale music (V, A) on the library, so 'the saddest tracks you own' match a sad
+    passage even when the whole library leans bright."""
+    if len(music_va) < MIN_LIBRARY_FOR_NORMALISING:
+        return music_va
+    std = music_va.std(axis=0)
+    return (music_va - music_va.mean(axis=0)) / np.where(std > 1e-6, std, 1.0)
+
+
+class VASpace:
+    """Valence–arousal regression without training: rank by distance in the (V, A) plane."""
+
+    name = "va"
+    version = f"va-1/{ANALYSIS_VERSION}"
+    dim = 2
+
+    def embed_text(self, passages: list[str]) -> np.ndarray:
+        return read_text(passages)[1].va
+
+    def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
+        return read_music(analyses).va
+
+    def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
+        rel = _library_relative(music[:, :2])
+        return -np.linalg.norm(text[:, None, :2] - rel[None, :, :], axis=-1)
+
+
+class MoodWordsSpace:
+    """Text and music placed among mood words (a profile over vocab.MOOD_WORDS), compared by cosine."""
+
+    name = "tagwords"
+    version = f"tagwords-1/{ANALYSIS_VERSION}"
+
+    def embed_text(self, passages: list[str]) -> np.ndarray:
+        return read_text(passages)[1].moods
+
+    def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
+        return read_music(analyses).moods
+
+    def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
+        t = unit_rows(text - text.mean(axis=1, keepdims=True))
+        centred = music - music.mean(axis=0) if len(music) >= MIN_LIBRARY_FOR_NORMALISING else music
+        m = unit_rows(centred - centred.mean(axis=1, keepdims=True))
+        return t @ m.T
+
+
+class FusedSpace:
+    """The default: valence–arousal distance and mood-word cosine, each standardised over the library,
+    averaged. Vectors are [V, A, mood profile]."""
+
+    name = "fused"
+    version = f"fused-1/{ANALYSIS_VERSION}"
+    va_weight = 0.5
+
+    def __init__(self) -> None:
+        self._va = VASpace()
+        self._moods = MoodWordsSpace()
+
+    def embed_text(self, passages: list[str]) -> np.ndarray:
+        reading = read_text(passages)[1]
+        return np.concatenate([reading.va, reading.moods], axis=1)
+
+    def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
+        reading = read_music(analyses)
+        return np.concatenate([reading.va, reading.moods], axis=1)
+
+    def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
+        va = self._va.similarity(text[:, :2], music[:, :2])
+        moods = self._moods.similarity(text[:, 2:], music[:, 2:])
+        if music.shape[0] < 2:
+            return self.va_weight * va + (1 - self.va_weight) * moods
+        return self.va_weight * row_zscore(va) + (1 - self.va_weight) * row_zscore(moods)

@@ -1,0 +1,264 @@
+"""The library of record: one SQLite file (no server), written one track per transaction in WAL mode so a
+killed `index` loses at most the track it was analysing and never corrupts what is stored.
+
+Per track: path, content hash, size, mtime, duration, pipeline version, the analysis (tag probabilities,
+pooled tagger features, DSP descriptors), (V, A), top mood words, and one vector per emotion space.
+A store written by another pipeline version is refused (vectors from different pipelines do not compare).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from storyscore.audio.descriptors import Descriptors
+from storyscore.audio.encoder import ANALYSIS_VERSION, TAGGERS, TrackAnalysis
+from storyscore.errors import StoreError, StoreVersionError
+
+SCHEMA_VERSION = 1
+PIPELINE_VERSION = f"storyscore-store{SCHEMA_VERSION}/{ANALYSIS_VERSION}/zeroshot-1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tracks (
+    id INTEGER PRIMARY KEY,
+    path TEXT UNIQUE NOT NULL,
+    content_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    duration REAL NOT NULL,
+    pipeline_version TEXT NOT NULL,
+    valence REAL NOT NULL,
+    arousal REAL NOT NULL,
+    moods TEXT NOT NULL,
+    descriptors TEXT NOT NULL,
+    tags BLOB NOT NULL,
+    features BLOB NOT NULL,
+    windows INTEGER NOT NULL,
+    indexed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tracks_hash ON tracks(content_hash);
+CREATE TABLE IF NOT EXISTS vectors (
+    track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    space TEXT NOT NULL,
+    version TEXT NOT NULL,
+    vec BLOB NOT NULL,
+    PRIMARY KEY (space, track_id)
+);
+CREATE TABLE IF NOT EXISTS skipped (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    reason TEXT NOT NULL,
+    pipeline_version TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredTrack:
+    track_id: int
+    path: str
+    content_hash: str
+    size: int
+    mtime: float
+    duration: float
+    valence: float
+    arousal: float
+    moods: tuple[str, ...]
+    descriptors: dict[str, float | str]
+
+
+def file_hash(path: Path) -> str:
+    """blake2b of the file's bytes: finds touched-but-unchanged and moved files."""
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Store:
+    """A track store in one SQLite file. Use as a context manager or call close()."""
+
+    def __init__(self, path: str | Path, *, create: bool = True, rebuild: bool = False) -> None:
+        self.path = Path(path).expanduser()
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"{self.path}: no library here yet (run `storyscore index DIR` first)")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot create its folder ({exc.strerror})") from None
+        elif self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not a library file")
+        try:
+            self.conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a storyscore library or damaged ({exc})") from None
+        self._check_version(rebuild)
+
+    def _check_version(self, rebuild: bool) -> None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='pipeline_version'").fetchone()
+        if row is None:
+            self._set_meta("pipeline_version", PIPELINE_VERSION)
+            self._set_meta("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
+            return
+        if row[0] == PIPELINE_VERSION:
+            return
+        if not rebuild:
+            raise StoreVersionError(
+                f"{self.path}: built by pipeline {row[0]!r}, this is {PIPELINE_VERSION!r}; "
+                "re-run `storyscore index --rebuild DIR...` to rebuild it"
+            )
+        with self.transaction():
+            self.conn.execute("DELETE FROM vectors")
+            self.conn.execute("DELETE FROM tracks")
+            self.conn.execute("DELETE FROM skipped")
+            self._set_meta("pipeline_version", PIPELINE_VERSION)
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+        def __exit__(self, exc_type: object, *rest: object) -> None:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def transaction(self) -> _Tx:
+        return Store._Tx(self.conn)
+
+    # --- reading ---------------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def file_state(self) -> dict[str, tuple[int, float, str, int]]:
+        """path → (size, mtime, content hash, track id) of every stored track."""
+        rows = self.conn.execute("SELECT path, size, mtime, content_hash, id FROM tracks")
+        return {p: (s, m, h, i) for p, s, m, h, i in rows}
+
+    def skipped_state(self) -> dict[str, tuple[int, float, str]]:
+        rows = self.conn.execute("SELECT path, size, mtime, reason FROM skipped WHERE pipeline_version=?",
+                                 (PIPELINE_VERSION,))
+        return {p: (s, m, r) for p, s, m, r in rows}
+
+    def skipped(self) -> list[tuple[str, str]]:
+        return [(p, r) for p, r in self.conn.execute("SELECT path, reason FROM skipped ORDER BY path")]
+
+    def tracks(self, ids: list[int] | None = None) -> list[StoredTrack]:
+        sql = ("SELECT id, path, content_hash, size, mtime, duration, valence, arousal, moods, descriptors "
+               "FROM tracks")
+        if ids is None:
+            rows = self.conn.execute(sql + " ORDER BY id").fetchall()
+        else:
+            rows = []
+            for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+                part = ids[start:start + 900]
+                rows += self.conn.execute(sql + f" WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+            order = {tid: k for k, tid in enumerate(ids)}
+            rows.sort(key=lambda r: order[r[0]])
+        return [StoredTrack(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(json.loads(r[8])),
+                            json.loads(r[9])) for r in rows]
+
+    def vectors(self, space: str, version: str) -> tuple[np.ndarray, np.ndarray]:
+        """(track ids, (n, d) float32 matrix) of one space, in one query."""
+        rows = self.conn.execute("SELECT track_id, vec, version FROM vectors WHERE space=? ORDER BY track_id",
+                                 (space,)).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        stale = {r[2] for r in rows} - {version}
+        if stale:
+            raise StoreVersionError(f"{self.path}: vectors of space {space!r} are version {sorted(stale)[0]!r}, "
+                                    f"this is {version!r}; re-run `storyscore index --rebuild`")
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, mat
+
+    def analyses(self, ids: list[int]) -> list[TrackAnalysis]:
+        """Rebuild stored analyses (for spaces trained later, without decoding audio again)."""
+        out: dict[int, TrackAnalysis] = {}
+        for start in range(0, len(ids), 900):
+            part = ids[start:start + 900]
+            q = (f"SELECT id, duration, tags, features, descriptors, windows FROM tracks "
+                 f"WHERE id IN ({','.join('?' * len(part))})")
+            for tid, duration, tags, feats, desc, windows in self.conn.execute(q, part):
+                tag_arr = np.frombuffer(tags, dtype=np.float32).reshape(len(TAGGERS), -1)
+                out[tid] = TrackAnalysis(duration, {n: tag_arr[k].copy() for k, n in enumerate(TAGGERS)},
+                                         np.frombuffer(feats, dtype=np.float32).copy(),
+                                         Descriptors(**json.loads(desc)), windows)
+        return [out[i] for i in ids]
+
+    # --- writing (each call is one transaction) ----------------------------------------------------
+    def put_track(self, path: str, *, content_hash: str, size: int, mtime: float, analysis: TrackAnalysis,
+                  valence: float, arousal: float, moods: list[str],
+                  vectors: dict[str, tuple[str, np.ndarray]]) -> int:
+        tags = np.concatenate([analysis.tags[n] for n in TAGGERS]).astype(np.float32).tobytes()
+        with self.transaction():
+            self.conn.execute("DELETE FROM tracks WHERE path=?", (path,))
+            self.conn.execute("DELETE FROM skipped WHERE path=?", (path,))
+            cur = self.conn.execute(
+                "INSERT INTO tracks(path, content_hash, size, mtime, duration, pipeline_version, valence, "
+                "arousal, moods, descriptors, tags, features, windows, indexed_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (path, content_hash, size, mtime, analysis.duration, PIPELINE_VERSION, valence, arousal,
+                 json.dumps(moods), json.dumps(analysis.descriptors.to_dict()), tags,
+                 analysis.features.astype(np.float32).tobytes(), analysis.windows, time.time()))
+            track_id = int(cur.lastrowid or 0)
+            self.conn.executemany(
+                "INSERT INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
+                [(track_id, space, version, np.asarray(vec, dtype=np.float32).tobytes())
+                 for space, (version, vec) in vectors.items()])
+        return track_id
+
+    def put_vectors(self, space: str, version: str, ids: list[int], mat: np.ndarray) -> None:
+        with self.transaction():
+            self.conn.executemany("INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
+                                  [(tid, space, version, mat[k].astype(np.float32).tobytes())
+                                   for k, tid in enumerate(ids)])
+
+    def touch(self, track_id: int, path: str, size: int, mtime: float) -> None:
+        """Record a new path/mtime for content already analysed (touched or moved file)."""
+        with self.transaction():
+            self.conn.execute("UPDATE tracks SET path=?, size=?, mtime=? WHERE id=?", (path, size, mtime, track_id))
+
+    def put_skipped(self, path: str, size: int, mtime: float, reason: str) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO skipped(path, size, mtime, reason, pipeline_version) "
+                              "VALUES (?,?,?,?,?)", (path, size, mtime, reason, PIPELINE_VERSION))
+
+    def remove(self, paths: list[str]) -> None:
+        with self.transaction():
+            self.conn.executemany("DELETE FROM tracks WHERE path=?", [(p,) for p in paths])
+            self.conn.executemany("DELETE FROM skipped WHERE path=?", [(p,) for p in paths])
+
+    def iter_paths(self) -> Iterator[str]:
+        for (p,) in self.conn.execute("SELECT path FROM tracks ORDER BY path"):
+            yield p
