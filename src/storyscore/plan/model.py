@@ -178,7 +178,10 @@ class PlanOptions:
     n_scenes: int | None = None  # exactly this many scenes (overrides the penalty)
     penalty: float | None = None  # change-point penalty; None = estimated from the noise level
     sensitivity: float = 1.0  # >1 fewer scenes, <1 more scenes (multiplies the estimated penalty)
-    smooth: int = 1  # radius (in passages) of the smoothing before change-point detection
+    # Smoothing radius (in passages) before change-point detection. Off by default: the segment cost already
+    # averages noise, and smoothing turns a clean step into a ramp that the DP then cuts into a short
+    # "transition" scene. Useful only with very noisy encoders and small penalties.
+    smooth: int = 0
     words_per_minute: float = 150.0  # narration pace; 250 for silent reading
     chunk_words: int = 200  # long paragraphs are scored in chunks of about this size
     merge_words: int = 25  # very short paragraphs are scored together with neighbours
