@@ -97,7 +97,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("One.\n\nTwo.".encode())))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"One.\n\nTwo.")))
     s = read_story("-")
     assert len(s.paragraphs) == 2 and s.source == "-"
 
