@@ -270,7 +270,7 @@ def write_arc(plan: Plan, path: Path) -> Path:
     ax.set_ylabel("valence / arousal")
     ax.axhline(0, color="0.5", lw=0.5)
     ax.legend(loc="lower left", fontsize=7, ncol=4, framealpha=0.8)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.86))  # headroom for the rotated track labels
     fig.savefig(path)
     plt.close(fig)
     return path
