@@ -41,7 +41,9 @@ DTYPES: dict[int, np.dtype] = {
     22: np.dtype("<u4"),  # DT_UINT32
     23: np.dtype("<u8"),  # DT_UINT64
 }
-_DTYPE_CODES: dict[np.dtype, int] = {dt.newbyteorder("<") if dt.itemsize > 1 else dt: code for code, dt in DTYPES.items()}
+_DTYPE_CODES: dict[np.dtype, int] = {
+    dt.newbyteorder("<") if dt.itemsize > 1 else dt: code for code, dt in DTYPES.items()
+}
 
 _TABLE_MAGIC = 0xDB4775248B80FB57  # LevelDB / TF table footer magic
 _FOOTER_LEN = 48  # two block handles padded to 40 bytes + 8-byte magic
