@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# The text VA regressor is fitted once (about a minute) and reused across test runs.
-os.environ.setdefault("STORYSCORE_CACHE", str(REPO / ".cache" / "test"))
 os.environ.pop("STORYSCORE_DB", None)
 
 

@@ -76,9 +76,8 @@ def _read_query(args: argparse.Namespace) -> tuple[str, str]:
     if args.text is not None:
         return args.text, "--text"
     source = args.file or "-"
-    if source == "-":
-        if sys.stdin.isatty():
-            raise InputError("give a text file, '-' with text on standard input, or --text '...'")
+    if source == "-" and sys.stdin.isatty():
+        raise InputError("give a text file, '-' with text on standard input, or --text '...'")
     from storyscore.plan.reader import read_story
 
     story = read_story(source)
@@ -104,6 +103,108 @@ def cmd_match(args: argparse.Namespace) -> int:
     for rank, r in enumerate(results, 1):
         print(f"{rank:2d}. {r.score:+.3f}  {r.path}")
         print(f"      moods: {', '.join(r.moods)}; {r.why}")
+    return 0
+
+
+def _auto_min_words(story_words: int) -> int:
+    """Short stories get short scenes; books keep scenes of at least a few minutes' reading."""
+    return int(min(300, max(40, story_words // 12)))
+
+
+def _plan_options(args: argparse.Namespace, story_words: int):  # -> PlanOptions (lazy import)
+    from storyscore.errors import InputError
+    from storyscore.plan.model import PlanOptions
+
+    fixed: dict[int, str] = {}
+    for item in args.fix or []:
+        scene, sep, path = item.partition("=")
+        if not sep or not scene.strip().isdigit():
+            raise InputError(f"--fix {item!r}: expected SCENE=PATH, e.g. --fix 3=/music/theme.ogg")
+        fixed[int(scene)] = str(Path(path).expanduser().resolve())
+    min_words = args.min_words if args.min_words is not None else _auto_min_words(story_words)
+    return PlanOptions(min_words=min_words, max_words=max(args.max_words, min_words * 2), n_scenes=args.scenes,
+                       words_per_minute=args.wpm, window=args.window, exclude=tuple(args.exclude or ()),
+                       prefer=tuple(args.prefer or ()), fixed=fixed)
+
+
+def make_story_plan(story_path: str, db: Path, args: argparse.Namespace):  # -> Plan
+    from storyscore.plan.planner import make_plan
+    from storyscore.plan.reader import read_story
+    from storyscore.search import Matcher
+
+    story = read_story(story_path)
+    options = _plan_options(args, story.n_words)
+    with Matcher(db, args.space) as matcher, _Progress("reading the story", args.quiet) as bar:
+        return make_plan(story, matcher, options=options,
+                         progress=lambda stage, done, total: bar(done, total, stage))
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from storyscore.plan.export import write_outputs
+
+    plan = make_story_plan(args.file, _db(args), args)
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=2))
+    else:
+        _print_plan(plan)
+    if args.out:
+        written = write_outputs(plan, Path(args.out), story_path=args.file)
+        print(f"wrote {', '.join(str(p) for p in written.values())}", file=sys.stderr)
+    if args.mix:
+        from storyscore.plan.mix import render_mix
+
+        result = render_mix(plan, Path(args.mix), crossfade=args.crossfade)
+        for warning in result.warnings:
+            print(f"mix: {warning}", file=sys.stderr)
+        print(f"mix: {result.path} ({result.seconds:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def _print_plan(plan, alternatives: int = 2) -> None:  # plan: Plan
+    for note in plan.notes:
+        print(f"note: {note}")
+    for scene in plan.scenes:
+        excerpt = " ".join(scene.text.split())[:90]
+        start = f"{int(scene.start_seconds // 60):02d}:{int(scene.start_seconds % 60):02d}"
+        print(f"\nscene {scene.index + 1} [{start}, {scene.words} words] {', '.join(scene.moods)} "
+              f"(valence {scene.valence:+.2f}, arousal {scene.arousal:+.2f})")
+        print(f"  \"{excerpt}...\"")
+        if scene.track is None:
+            continue
+        loop = " (looped)" if scene.track.looped else ""
+        print(f"  -> {scene.track.info.path}{loop}")
+        print(f"     {scene.track.why}")
+        for alt in scene.track.alternatives[:alternatives]:
+            print(f"     also: {Path(alt.path).name} ({alt.reason})")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from storyscore.index import index_paths
+    from storyscore.synth import render_demo_library
+
+    out = Path(args.dir).expanduser().resolve()
+    library = out / "library"
+    db = out / "library.sqlite"
+    print(f"1/3 rendering the demo library into {library} ...", file=sys.stderr)
+    pieces = render_demo_library(library, progress=None if args.quiet else lambda m: print(f"    {m}", file=sys.stderr))
+    print(f"2/3 indexing {len(pieces)} pieces ...", file=sys.stderr)
+    with _Progress("indexing", args.quiet) as progress:
+        report = index_paths([library], db, progress=progress)
+    print(f"    {report.summary()}", file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    story_path = out / "demo_story.md"
+    story_path.write_text(resources.files("storyscore").joinpath("data", "demo_story.md").read_text("utf-8"),
+                          encoding="utf-8")
+    print(f"3/3 planning a soundtrack for {story_path} ...", file=sys.stderr)
+    plan = make_story_plan(str(story_path), db, args)
+    _print_plan(plan)
+    from storyscore.plan.export import write_outputs
+
+    written = write_outputs(plan, out / "plan", story_path=story_path)
+    print(f"\nwrote {', '.join(str(p) for p in written.values())}")
+    print(f"try: storyscore match --db {db} --text \"The storm broke over the ship and the crew screamed.\"")
     return 0
 
 
@@ -156,6 +257,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
     p.set_defaults(func=cmd_match)
+
+    def with_plan_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
+        p.add_argument("--scenes", type=int, help="exactly this many scenes")
+        p.add_argument("--min-words", type=int, help="shortest scene in words (default: scales with the story)")
+        p.add_argument("--max-words", type=int, default=3000, help="longest scene in words (default 3000)")
+        p.add_argument("--wpm", type=float, default=150.0, help="reading pace, words per minute (default 150, "
+                       "narration; use about 250 for silent reading)")
+        p.add_argument("--window", type=int, default=5, help="no track reused within this many scenes (default 5)")
+        p.add_argument("--exclude", action="append", metavar="GLOB", help="never use tracks whose path matches")
+        p.add_argument("--prefer", action="append", metavar="GLOB", help="favour tracks whose path matches")
+        p.add_argument("--fix", action="append", metavar="SCENE=PATH", help="use this track for scene N (0-based)")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+        return p
+
+    p = with_plan_options(with_db(sub.add_parser("plan", help="a soundtrack for a whole story")))
+    p.add_argument("file", help="story: .txt, .md, .epub, or '-' for standard input")
+    p.add_argument("-o", "--out", help="write plan.json, playlist.m3u/.xspf, cues.csv, report.md, arc.png here")
+    p.add_argument("--mix", help="render the soundtrack to this .ogg/.wav/.flac file")
+    p.add_argument("--crossfade", type=float, default=3.0, help="crossfade seconds in the mix (default 3)")
+    p.add_argument("--json", action="store_true", help="print the plan as one JSON object (see README)")
+    p.set_defaults(func=cmd_plan)
+
+    p = with_plan_options(sub.add_parser("demo", help="make a small library and story, index, and plan"))
+    p.add_argument("--dir", default="storyscore-demo", help="where to put it (default ./storyscore-demo)")
+    p.set_defaults(func=cmd_demo)
 
     p = with_db(sub.add_parser("info", help="what the library holds"))
     p.add_argument("--tracks", action="store_true", help="list every track with its reading")

@@ -76,40 +76,6 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-_NEGATORS = frozenset({"not", "no", "never", "nor", "without", "hardly", "n't", "cannot", "nothing", "nobody"})
-
-
-def lexicon_va(text: str, lexicon: VALexicon | None = None) -> tuple[float, float, float]:
-    """Mean (valence, arousal) of the text's lexicon words, weighted by how emotional each word is.
-
-    Returns (valence, arousal, coverage) where coverage is the weight found (0 when no word is known).
-    Neutral words (function words, nouns near the scale's middle) carry little weight, and a negator in
-    the three preceding tokens flips a word's valence toward its opposite (dampened, as negation does).
-    """
-    lex = lexicon or warriner()
-    toks = tokens(text)
-    total_w = 0.0
-    acc = np.zeros(2, dtype=np.float64)
-    for i, tok in enumerate(toks):
-        j = lex.index.get(tok)
-        if j is None and tok.endswith("s"):
-            j = lex.index.get(tok[:-1])
-        if j is None:
-            continue
-        v, a = float(lex.va[j, 0]), float(lex.va[j, 1])
-        weight = abs(v) + 0.5 * max(a, 0.0)
-        if weight < 0.15:
-            continue
-        if any(t in _NEGATORS or t.endswith("n't") for t in toks[max(0, i - 3):i]):
-            v = -0.5 * v
-        acc += weight * np.array([v, a])
-        total_w += weight
-    if total_w == 0.0:
-        return 0.0, 0.0, 0.0
-    va = acc / total_w
-    return float(va[0]), float(va[1]), total_w
-
-
 @dataclass(frozen=True)
 class WordVectors:
     vectors: np.ndarray  # (n, d) memory-mapped
@@ -139,28 +105,8 @@ def glove() -> WordVectors:
     return WordVectors(vectors, {w: i for i, w in enumerate(words)})
 
 
-def lexicon_stats() -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of (V, A) over the Warriner lexicon (the unit of 'emotion z-scores')."""
-    lex = warriner()
-    return lex.va.mean(axis=0), lex.va.std(axis=0)
 
-
-def to_z(va: np.ndarray) -> np.ndarray:
-    """Centred Warriner (V, A) → z-scores over the lexicon, where valence and arousal have equal spread."""
-    mean, std = lexicon_stats()
-    return ((np.asarray(va, dtype=np.float32) - mean) / std).astype(np.float32)
-
-
-@cache
-def mood_word_va() -> np.ndarray:
-    """(len(MOOD_WORDS), 2) z-scored (V, A) of the mood words."""
-    from storyscore.vocab import MOOD_WORDS
-
-    lex = warriner()
-    rows = []
-    for word in MOOD_WORDS:
-        va = lex.lookup(word)
-        if va is None:
-            raise ModelError(f"mood word {word!r} is missing from the Warriner lexicon")
-        rows.append(va)
-    return to_z(np.asarray(rows))
+def lexicon_std() -> np.ndarray:
+    """Standard deviation of (V, A) over the Warriner lexicon: the unit of emotion z-scores, in which
+    valence and arousal have the same spread."""
+    return warriner().va.std(axis=0)

@@ -1,4 +1,4 @@
-"""Where storyscore keeps its files: the track store and the cache of models it derives at set-up."""
+"""Where storyscore keeps its files."""
 
 from __future__ import annotations
 
@@ -15,15 +15,3 @@ def default_db() -> Path:
 
     return Path(user_data_dir("storyscore", appauthor=False)) / "library.sqlite"
 
-
-def cache_dir() -> Path:
-    """Derived models (e.g. the text VA regressor): $STORYSCORE_CACHE, else the per-user cache directory."""
-    env = os.environ.get("STORYSCORE_CACHE")
-    if env:
-        path = Path(env).expanduser()
-    else:
-        from platformdirs import user_cache_dir
-
-        path = Path(user_cache_dir("storyscore", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -136,7 +136,7 @@ def relevant_moods(text_label: str, mapping: str = "manual") -> frozenset[str]:
 
 # Mood words used to explain a match and to place text and music among words (the "tag words" space).
 # Chosen to cover the valence–arousal plane; includes every AudioSet mood. Coordinates come from the
-# Warriner lexicon at run time (lexicon.mood_word_va), not from this list.
+# Warriner lexicon at run time (spaces.zeroshot.mood_word_va), not from this list.
 MOOD_WORDS: tuple[str, ...] = (
     "happy", "cheerful", "exciting", "triumphant", "heroic", "playful", "funny",
     "tender", "romantic", "peaceful", "calm", "relaxed", "mysterious", "dramatic",

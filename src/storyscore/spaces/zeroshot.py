@@ -1,15 +1,16 @@
 """Reading emotion from text and music with no labelled training data: the cues behind the default spaces.
 
-Everything here lives in one unit: z-scores of (valence, arousal) over the Warriner lexicon, where both axes
-have the same spread (a word one standard deviation happier than average has V = 1).
+Everything here lives in one frame: (valence, arousal) measured from neutral (plain narration for text, no
+affective cue for music), in units of the Warriner lexicon's standard deviation so both axes have the same
+spread. Mood words sit in the same frame, measured from the same neutral point.
 
 Music. Two kinds of evidence, each documented so a user can see why a track reads as it does:
 - the musicnn taggers' probabilities of tags that carry affect (MUSIC_TAG_CUES: "slow" lowers arousal,
   "happy" raises valence, "heavy metal" raises arousal and lowers valence, ...);
 - DSP cues from music-psychology summaries (Gabrielsson & Lindström 2010; Juslin & Laukka 2004): fast tempo,
   dense onsets, loudness and a bright timbre raise arousal; major mode raises valence, minor lowers it.
-Text. A ridge regressor from MiniLM embeddings to lexicon (V, A), blended with lexicon words (text/va.py);
-mood words by the passage's similarity to descriptions of each mood and by its nearness in (V, A).
+Text. The passage's similarity to descriptions of emotion words, whose lexicon (V, A) it averages (text/va.py);
+mood words by that similarity and by nearness in (V, A).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from functools import cache, lru_cache
 import numpy as np
 
 from storyscore.audio.encoder import TrackAnalysis
-from storyscore.lexicon import mood_word_va, to_z
+from storyscore.lexicon import lexicon_std, warriner
 from storyscore.vocab import MOOD_WORDS
 
 # tag → (valence push, arousal push), on a -1..1 scale of how strongly the tag implies each.
@@ -65,9 +66,6 @@ MUSIC_TAG_CUES: dict[str, tuple[float, float]] = {
     "MSD_musicnn:acoustic": (0.2, -0.4),
     "MSD_musicnn:experimental": (-0.3, 0.0),
 }
-# How text describes each mood word, for zero-shot similarity with a passage.
-MOOD_PROMPT = "A {} moment in a story."
-
 
 @dataclass(frozen=True)
 class Reading:
@@ -120,6 +118,26 @@ def music_va(analysis: TrackAnalysis) -> np.ndarray:
     return np.array([2.0 * valence, 2.0 * arousal], dtype=np.float32)  # × 2: about the mood words' spread
 
 
+@cache
+def neutral_va() -> np.ndarray:
+    """Centred Warriner (V, A) that plain narration reads as: the zero of the shared frame."""
+    from storyscore.text.va import REFERENCE_NARRATION, passage_va
+
+    return passage_va(list(REFERENCE_NARRATION)).mean(axis=0)
+
+
+def to_frame(centred_va: np.ndarray) -> np.ndarray:
+    """Centred Warriner (V, A) → the shared frame (from neutral, in lexicon standard deviations)."""
+    return ((np.asarray(centred_va, dtype=np.float32) - neutral_va()) / lexicon_std()).astype(np.float32)
+
+
+@cache
+def mood_word_va() -> np.ndarray:
+    """(len(MOOD_WORDS), 2) (V, A) of the mood words in the shared frame."""
+    lex = warriner()
+    return to_frame(np.asarray([lex.lookup(w) for w in MOOD_WORDS], dtype=np.float32))
+
+
 def _va_affinity(va: np.ndarray) -> np.ndarray:
     """(n, n_moods) closeness of each item to each mood word in the (V, A) plane."""
     d2 = ((va[:, None, :] - mood_word_va()[None, :, :]) ** 2).sum(axis=-1)
@@ -139,23 +157,18 @@ def read_music(analyses: list[TrackAnalysis]) -> Reading:
     return Reading(va.astype(np.float32), moods.astype(np.float32))
 
 
-@cache
-def _mood_prompt_embeddings() -> np.ndarray:
-    from storyscore.text.encoder import embed_sentences
-
-    return embed_sentences([MOOD_PROMPT.format(w) for w in MOOD_WORDS])
-
-
 @lru_cache(maxsize=16)
 def _read_text_cached(passages: tuple[str, ...]) -> tuple[np.ndarray, Reading]:
     from storyscore.text.encoder import embed_passages
-    from storyscore.text.va import passage_va
+    from storyscore.text.va import ANCHOR_WORDS, anchor_weights, passage_va
 
     emb = embed_passages(list(passages))
-    va = to_z(passage_va(list(passages), emb))
-    sims = emb @ _mood_prompt_embeddings().T
-    semantic = (sims - sims.mean(axis=1, keepdims=True)) / (sims.std(axis=1, keepdims=True) + 1e-6)
-    moods = 0.5 * _va_affinity(va) + 0.5 * np.exp(semantic - semantic.max(axis=1, keepdims=True))
+    weights = anchor_weights(emb)
+    va = to_frame(passage_va(list(passages), emb))
+    # Mood words: how much of the passage's anchor weight each one holds, softened by nearness in (V, A)
+    # so that a passage that reads 'furious' also counts as somewhat 'angry' and 'aggressive'.
+    semantic = weights[:, [ANCHOR_WORDS.index(w) for w in MOOD_WORDS]]
+    moods = 0.5 * _va_affinity(va) + 0.5 * semantic / (semantic.max(axis=1, keepdims=True) + 1e-9)
     return emb, Reading(va, moods.astype(np.float32))
 
 
