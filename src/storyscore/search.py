@@ -10,7 +10,7 @@ import numpy as np
 from storyscore.errors import StoreError, TextInputError
 from storyscore.plan.model import TextEmotion, TrackInfo
 from storyscore.spaces import DEFAULT_SPACE, EmotionSpace, get_space
-from storyscore.store import StoredTrack, Store
+from storyscore.store import Store, StoredTrack
 from storyscore.vocab import MOOD_WORDS
 
 MAX_QUERY_CHARS = 200_000  # a chapter; whole books go through `plan`
