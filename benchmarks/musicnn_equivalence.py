@@ -169,6 +169,18 @@ def reference(work: Path) -> None:
             out[f"{model}_{key}_tf_seconds"] = np.array(time.perf_counter() - t0)
             out[f"{model}_{key}_probs"] = probs
             out[f"{model}_{key}_penultimate"] = pen
+        if model == "MSD_musicnn":  # speed on the same 60 random patches _speed_lines() uses
+            patches = np.random.default_rng(0).uniform(0, 3, (60, PATCH, 96)).astype(np.float32)
+            walls = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                for s in range(0, 60, 4):
+                    sess.run(
+                        [normalized_y, penultimate], feed_dict={x: patches[s : s + 4], is_training: False}
+                    )
+                walls.append(time.perf_counter() - t0)
+            out["tf_speed_walls"] = np.array(walls)
+            out["tf_speed_load"] = np.array(os.getloadavg())
         sess.close()
 
         for key, info in meta.items():  # musicnn's own end-to-end path (float16 spectrogram)
@@ -321,7 +333,7 @@ def compare(work: Path, markdown: Path | None, fixture: Path | None) -> None:
         f"{int(ref['tiny_ckpt_tf_mismatches'])} mismatches.",
         "",
     ]
-    lines += _speed_lines()
+    lines += _speed_lines(ref)
     text = "\n".join(lines) + "\n"
     print(text)
     if markdown is not None:
@@ -351,7 +363,7 @@ def _read_wav(path: str) -> np.ndarray:
     return y
 
 
-def _speed_lines() -> list[str]:
+def _speed_lines(ref: np.lib.npyio.NpzFile) -> list[str]:
     import torch
 
     from storyscore.audio.musicnn import MusicnnTagger
@@ -373,7 +385,7 @@ def _speed_lines() -> list[str]:
     per_patch_cpu = (time.process_time() - c) / 16
     torch.set_num_threads(2)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return [
+    lines = [
         "## 5. Speed",
         "",
         f"`forward_patches` on 60 patches (3 min of audio), batch {tagger.batch_size}, 2 threads: best of 3 "
@@ -382,6 +394,15 @@ def _speed_lines() -> list[str]:
         f"The 2-core machine was shared with other jobs (load average {load}), so wall times are noisy.",
         "",
     ]
+    if "tf_speed_walls" in ref.files:
+        tf_walls = ref["tf_speed_walls"]
+        tf_load = ", ".join(f"{x:.1f}" for x in ref["tf_speed_load"])
+        lines += [
+            f"Original TF musicnn (reference stage, same 60 patches, batch 4, TF's default threads): best of 3 "
+            f"{tf_walls.min():.2f} s wall (runs: {', '.join(f'{w:.2f}' for w in tf_walls)}; load average {tf_load}).",
+            "",
+        ]
+    return lines
 
 
 def _write_fixture(

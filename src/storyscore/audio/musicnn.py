@@ -8,7 +8,8 @@ batch norm with its moving statistics and TF's default epsilon 1e-3).
 Differences from musicnn's own extractor, on purpose:
 
 * the log-mel spectrogram is computed in float64 and returned as float32; musicnn casts the mel power
-  to float16 before ``log10(10000 x + 1)``, which overflows to ``inf`` (and NaN tags) on loud audio;
+  to float16 before ``log10(10000 x + 1)``, which rounds it (~2e-4 in log-mel) and, under numpy 2 where
+  ``10000 * float16`` stays float16, overflows to ``inf`` (and NaN tags) on loud audio;
 * patches are run in batches instead of one at a time.
 
 On identical float32 patches the outputs match the TF reference to ~1e-6
