@@ -94,3 +94,13 @@ def test_long_paragraph_split_and_reading_time() -> None:
 def test_one_sentence_story() -> None:
     scenes, _, _ = segment_story(_story(["She smiled, happy."]), M, PlanOptions())
     assert len(scenes) == 1 and scenes[0].words == 3
+
+
+def test_headings_open_the_next_scene_instead_of_forming_one() -> None:
+    paras = ["# The Title", "## Part One"] + [paragraph("happy")] * 4 + ["## Part Two"] + [paragraph("sad")] * 4
+    s = _story(paras)
+    scenes, _, _ = segment_story(s, M, PlanOptions(min_words=20, max_words=5000))
+    assert len(scenes) == 2
+    assert scenes[0].start == 0 and scenes[0].text.startswith("# The Title")
+    assert scenes[1].text.startswith("## Part Two")
+    assert all(sc.words >= 4 * 30 for sc in scenes)

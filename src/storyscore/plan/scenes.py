@@ -29,6 +29,7 @@ import numpy as np
 
 from storyscore.errors import InputError
 from storyscore.plan.model import Matcher, Passage, PlanOptions, Scene, Story, TextEmotion
+from storyscore.plan.reader import heading_title
 
 _SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"'”’)\]]*|$)\s*", re.S)
 _WORD = re.compile(r"\S+")
@@ -91,16 +92,27 @@ def make_units(story: Story, max_words: int) -> list[Unit]:
     """Paragraphs as cut units, tagged with their chapter; over-long paragraphs split at sentence ends."""
     chapter_starts = [c.start for c in story.chapters]
     units: list[Unit] = []
+    heading_start: int | None = None
     for a, b in story.paragraphs:
         ch = max(0, bisect.bisect_right(chapter_starts, a) - 1)
         w = _count_words(story.text[a:b])
         if w == 0:
             continue
+        block = story.text[a:b].strip()
+        if "\n" not in block and heading_title(block) is not None:
+            # A heading is not a scene of its own: it opens the paragraph that follows it.
+            heading_start = a if heading_start is None else heading_start
+            continue
+        if heading_start is not None:
+            a, heading_start = heading_start, None
         if w > max_words:
             for pa, pb in _chunk(story.text, a, b, max(1, max_words // 2)):
                 units.append(Unit(pa, pb, max(1, _count_words(story.text[pa:pb])), ch))
         else:
             units.append(Unit(a, b, w, ch))
+    if not units and heading_start is not None:  # nothing but headings: plan them as text after all
+        a, b = story.paragraphs[0][0], story.paragraphs[-1][1]
+        units.append(Unit(a, b, max(1, _count_words(story.text[a:b])), 0))
     if not units:
         raise InputError(f"{story.source or 'story'}: no words to plan")
     return units
