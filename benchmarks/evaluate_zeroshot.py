@@ -19,7 +19,7 @@
 
 Markdown goes to stdout, JSON to benchmarks/results/zeroshot.json.
 
-    STORYSCORE_CACHE=.cache/test python benchmarks/evaluate_zeroshot.py [--limit-per-collection N]
+    python benchmarks/evaluate_zeroshot.py [--limit-per-collection N]
         [--max-seconds S] [--per-class 8] [--skip-games] [--skip-retrieval]
 """
 

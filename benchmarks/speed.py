@@ -11,7 +11,7 @@
 
 Markdown goes to stdout, JSON to benchmarks/results/speed.json.
 
-    STORYSCORE_CACHE=.cache/test python benchmarks/speed.py [--quick] [--music DIR] [--synthetic N]
+    python benchmarks/speed.py [--quick] [--music DIR] [--synthetic N]
 """
 
 from __future__ import annotations
