@@ -30,6 +30,8 @@ def main() -> None:
     print(f"CALIBRATION_SLOPE = ({slope[0]:.3f}, {slope[1]:.3f})")
     print(f"CALIBRATION_INTERCEPT = ({intercept[0]:.3f}, {intercept[1]:.3f})")
     calibrated = raw * slope + intercept
+    neutral = (va.anchored_va(embed_passages(list(va.REFERENCE_NARRATION))) * slope + intercept).mean(axis=0)
+    print(f"NEUTRAL_VA = ({neutral[0]:.4f}, {neutral[1]:.4f})")
     for name, mask in (("even (fitted)", even), ("odd (held out)", ~even)):
         r = [np.corrcoef(calibrated[mask, k], target[mask, k])[0, 1] for k in range(2)]
         mae = np.abs(calibrated[mask] - target[mask]).mean(axis=0)

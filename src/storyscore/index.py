@@ -1,25 +1,44 @@
 """Indexing a music library: walk folders, analyse new or changed files, store them, drop deleted ones.
 
 One bad file never stops a run: it is recorded with its reason (and not retried until it changes).
-Decoding of the next file overlaps analysis of the current one (libsndfile releases the GIL).
+Several files are decoded and analysed at once, one per core (libsndfile and torch release the GIL, and
+torch runs one thread per call: see torch_threads.py); results are stored in order, one transaction each.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from storyscore.audio.decode import is_audio_path, load_audio
 from storyscore.errors import AudioDecodeError, InputError, StoryscoreError
 from storyscore.store import Store, file_hash
+from storyscore.torch_threads import worker_count
+
+if TYPE_CHECKING:
+    from storyscore.audio.encoder import TrackAnalysis
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, current path)
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    """One file's outcome from a worker: its analysis and readings, or why it was skipped."""
+
+    analysis: TrackAnalysis | None
+    reason: str | None
+    valence: float = 0.0
+    arousal: float = 0.0
+    moods: list[str] = field(default_factory=list)
+    vectors: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,11 +128,24 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
             else:
                 todo.append((path, st.st_size, st.st_mtime))
 
-        def decode(path: Path) -> np.ndarray:
-            return load_audio(path, ENCODER_RATE)
+        def analyse(path: Path) -> _Analysed:
+            """Decode and analyse one file (runs in a worker thread; torch releases the GIL)."""
+            try:
+                analysis = analyse_audio(load_audio(path, ENCODER_RATE), ENCODER_RATE)
+                reading = read_music([analysis])
+                va = reported_va(reading.va[0])
+                vectors = {s.name: (s.version, s.embed_audio([analysis])[0]) for s in spaces}
+            except AudioDecodeError as exc:
+                return _Analysed(None, str(exc).removeprefix(f"{path}: "))
+            except StoryscoreError:
+                raise
+            except Exception as exc:  # an analysis failure on one odd file must not stop the run
+                return _Analysed(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
+            return _Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors)
 
-        pool = ThreadPoolExecutor(max_workers=1)
-        pending: Future[np.ndarray] | None = None
+        workers = worker_count()
+        pool = ThreadPoolExecutor(max_workers=workers)
+        pending: deque[Future[_Analysed]] = deque()
         try:
             # Moved or touched files keep their analysis; only new content is decoded.
             work: list[tuple[Path, int, float, str]] = []
@@ -138,36 +170,25 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                 store.remove(gone)
                 report.removed = len(gone)
 
-            if work:
-                pending = pool.submit(decode, work[0][0])
+            # Files are analysed `workers` at a time but stored in order, one transaction each.
+            submitted = 0
             for k, (path, size, mtime, digest) in enumerate(work):
+                while submitted < len(work) and submitted < k + workers + 1:
+                    pending.append(pool.submit(analyse, work[submitted][0]))
+                    submitted += 1
                 key = str(path)
                 if progress:
                     progress(k, len(work), key)
-                assert pending is not None
-                future, pending = pending, (pool.submit(decode, work[k + 1][0]) if k + 1 < len(work) else None)
-                try:
-                    audio = future.result()
-                    analysis = analyse_audio(audio, ENCODER_RATE)
-                    reading = read_music([analysis])
-                    va = reported_va(reading.va[0])
-                    vectors = {s.name: (s.version, s.embed_audio([analysis])[0]) for s in spaces}
-                except AudioDecodeError as exc:
-                    reason = str(exc).removeprefix(f"{path}: ")
+                result = pending.popleft().result()
+                if result.analysis is None:
+                    reason = result.reason or "unusable"
                     store.put_skipped(key, size, mtime, reason)
                     report.skipped.append((key, reason))
                     continue
-                except StoryscoreError:
-                    raise
-                except Exception as exc:  # an analysis failure on one odd file must not stop the run
-                    reason = f"analysis failed ({type(exc).__name__}: {exc})"[:200]
-                    store.put_skipped(key, size, mtime, reason)
-                    report.skipped.append((key, reason))
-                    continue
-                store.put_track(key, content_hash=digest, size=size, mtime=mtime, analysis=analysis,
-                                valence=float(va[0]), arousal=float(va[1]), moods=reading.top_moods(0),
-                                vectors=vectors)
-                report.audio_seconds += analysis.duration
+                store.put_track(key, content_hash=digest, size=size, mtime=mtime, analysis=result.analysis,
+                                valence=result.valence, arousal=result.arousal, moods=result.moods,
+                                vectors=result.vectors)
+                report.audio_seconds += result.analysis.duration
                 if key in stored:
                     report.updated += 1
                 else:
@@ -177,8 +198,8 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
-            if pending is not None:
-                pending.cancel()
+            for future in pending:
+                future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
             report.total_tracks = store.count()
     report.wall_seconds = time.perf_counter() - started

@@ -118,12 +118,11 @@ def music_va(analysis: TrackAnalysis) -> np.ndarray:
     return np.array([2.0 * valence, 2.0 * arousal], dtype=np.float32)  # × 2: about the mood words' spread
 
 
-@cache
 def neutral_va() -> np.ndarray:
     """Centred Warriner (V, A) that plain narration reads as: the zero of the shared frame."""
-    from storyscore.text.va import REFERENCE_NARRATION, passage_va
+    from storyscore.text.va import NEUTRAL_VA
 
-    return passage_va(list(REFERENCE_NARRATION)).mean(axis=0)
+    return np.asarray(NEUTRAL_VA, dtype=np.float32)
 
 
 def to_frame(centred_va: np.ndarray) -> np.ndarray:

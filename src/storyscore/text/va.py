@@ -32,6 +32,9 @@ ANCHOR_WORDS: tuple[str, ...] = tuple(dict.fromkeys(MOOD_WORDS + EXTRA_ANCHORS))
 # benchmarks/calibrate_text_va.py from the even-numbered dev passages only (re-run it if anchors change).
 CALIBRATION_SLOPE = (5.329, 12.121)
 CALIBRATION_INTERCEPT = (0.0, -0.436)
+# What REFERENCE_NARRATION reads as after calibration: the neutral point of the shared emotion frame. Kept as
+# a constant (checked by tests/test_text_va.py) so indexing music never has to load the text model.
+NEUTRAL_VA = (0.1075, -0.0816)
 # Plain narration, written for the project: how similar ordinary story text is to each anchor. Subtracting
 # it removes the anchors' bias toward prose in general ("mysterious" and "eerie" resemble any narrative),
 # so a passage is read by what sets it apart from plain narration.
