@@ -12,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ import numpy as np
 from storyscore.audio.decode import is_audio_path, load_audio
 from storyscore.errors import AudioDecodeError, InputError, StoryscoreError
 from storyscore.store import Store, file_hash
-from storyscore.torch_threads import worker_count
+from storyscore.torch_threads import one_torch_thread_per_worker, worker_count
 
 if TYPE_CHECKING:
     from storyscore.audio.encoder import TrackAnalysis
@@ -146,6 +147,7 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
         workers = worker_count()
         pool = ThreadPoolExecutor(max_workers=workers)
         pending: deque[Future[_Analysed]] = deque()
+        stack = ExitStack()
         try:
             # Moved or touched files keep their analysis; only new content is decoded.
             work: list[tuple[Path, int, float, str]] = []
@@ -172,6 +174,8 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
 
             # Files are analysed `workers` at a time but stored in order, one transaction each.
             submitted = 0
+            if work:
+                stack.enter_context(one_torch_thread_per_worker())
             for k, (path, size, mtime, digest) in enumerate(work):
                 while submitted < len(work) and submitted < k + workers + 1:
                     pending.append(pool.submit(analyse, work[submitted][0]))
@@ -201,6 +205,7 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+            stack.close()
             report.total_tracks = store.count()
     report.wall_seconds = time.perf_counter() - started
     return report

@@ -59,9 +59,6 @@ def window_starts(n_frames: int, patch_frames: int, count: int) -> list[int]:
 def analyse_audio(audio: np.ndarray, sample_rate: int = ENCODER_RATE) -> TrackAnalysis:
     """Analyse mono float32 audio (resampled here if `sample_rate` differs from 16 kHz)."""
     from storyscore.audio.musicnn import MusicnnTagger
-    from storyscore.torch_threads import configure_torch_threads
-
-    configure_torch_threads()
     if sample_rate != ENCODER_RATE:
         import soxr
 

