@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import code_version  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from storyscore.index import index_paths
 from storyscore.metrics import evaluate_retrieval, roc_auc
@@ -367,20 +368,6 @@ def below_random(r: dict[str, Any]) -> list[str]:
                     if systems["model"]["micro"][metric] < systems["random"]["micro"][metric]:
                         out.append(f"{space}/{ls}/{mapping}/ALL/{metric} micro below random")
     return out
-
-
-def code_version() -> str:
-    """HEAD commit of the checkout, with '+dirty' when tracked files differ (results depend on the code)."""
-    import subprocess
-
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:

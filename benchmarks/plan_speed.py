@@ -24,11 +24,12 @@ import os
 import platform
 import random
 import re
-import resource
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from common import peak_rss_mib  # benchmarks/ is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -121,12 +122,6 @@ def clear_text_cache() -> None:
     from storyscore.text import encoder
 
     encoder._paragraph_cache.clear()
-
-
-def peak_rss_mb() -> float:
-    # ru_maxrss is KiB on Linux, bytes on macOS
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r / (1024 * 1024) if sys.platform == "darwin" else r / 1024
 
 
 def load_average() -> list[float] | None:
@@ -242,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "within_target": bool(plan_s < TARGET_S),
         "words_per_second": round(words / plan_s, 1) if plan_s > 0 else None,
         "exports": sorted(outputs),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mib(), 1),
         "machine": {
             "cpus": os.cpu_count(),
             "torch_threads": _torch_threads(),

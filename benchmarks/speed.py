@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import code_version, peak_rss_mib  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from storyscore.audio.decode import load_audio
 from storyscore.index import find_audio_files, index_paths
@@ -61,12 +61,6 @@ and did not need to. For the first time in weeks Mara felt warm, and safe, and s
 long road still ahead of them. Tomas began to hum an old song their mother used to sing, and one by one the
 others joined in, softly at first, then louder, until the whole camp was singing as the sun came up.
 """
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
 def decode_floor(files: list[Path]) -> tuple[float, float]:
@@ -244,20 +238,6 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"**Peak RSS**: {res['peak_rss_mib']:.0f} MiB (after indexing: {ix['peak_rss_mib']:.0f} MiB).",
     ]
     return "\n".join(lines) + "\n"
-
-
-def code_version() -> str:
-    """HEAD commit of the checkout, with '+dirty' when tracked files differ (results depend on the code)."""
-    import subprocess
-
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:
