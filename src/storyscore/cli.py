@@ -85,7 +85,7 @@ def _read_query(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from storyscore.search import Matcher, check_query
+    from storyscore.search import Matcher, check_query, match_json
 
     text, source = _read_query(args)
     text = check_query(text, source)
@@ -93,10 +93,7 @@ def cmd_match(args: argparse.Namespace) -> int:
         emotion, results = matcher.match(text, args.top)
         space = matcher.space_name
     if args.json:
-        out = {"space": space,
-               "passage": {"valence": emotion.valence, "arousal": emotion.arousal, "moods": list(emotion.moods)},
-               "results": [r.to_json() for r in results]}
-        print(json.dumps(out, indent=2))
+        print(json.dumps(match_json(space, emotion, results), indent=2))
         return 0
     print(f"passage: {', '.join(emotion.moods)} (valence {emotion.valence:+.2f}, arousal {emotion.arousal:+.2f}); "
           f"space {space}")

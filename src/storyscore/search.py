@@ -11,7 +11,6 @@ from storyscore.errors import StoreError, TextInputError
 from storyscore.plan.model import TextEmotion, TrackInfo
 from storyscore.spaces import DEFAULT_SPACE, EmotionSpace, get_space
 from storyscore.store import Store, StoredTrack
-from storyscore.vocab import MOOD_WORDS
 
 MAX_QUERY_CHARS = 200_000  # a chapter; whole books go through `plan`
 
@@ -134,15 +133,20 @@ def check_query(text: str, source: str = "passage") -> str:
     return stripped
 
 
-def match(text: str, db: str | Path, *, top: int = 10, space: str = DEFAULT_SPACE) -> dict:
+def match_json(space: str, emotion: TextEmotion, results: list[MatchResult]) -> dict:
     """The `match --json` contract: {"space", "passage", "results": [...]} best first."""
+    return {
+        "space": space,
+        "passage": {"valence": emotion.valence, "arousal": emotion.arousal, "moods": list(emotion.moods)},
+        "results": [r.to_json() for r in results],
+    }
+
+
+def match(text: str, db: str | Path, *, top: int = 10, space: str = DEFAULT_SPACE) -> dict:
+    """Tracks that fit a passage, as the `match --json` object."""
     with Matcher(db, space) as matcher:
         emotion, results = matcher.match(text, top)
-        return {
-            "space": matcher.space_name,
-            "passage": {"valence": emotion.valence, "arousal": emotion.arousal, "moods": list(emotion.moods)},
-            "results": [r.to_json() for r in results],
-        }
+        return match_json(matcher.space_name, emotion, results)
 
 
-__all__ = ["MOOD_WORDS", "MatchResult", "Matcher", "check_query", "match"]
+__all__ = ["MatchResult", "Matcher", "check_query", "match", "match_json"]
