@@ -1,0 +1,183 @@
+"""A trained emotion space (see `storyscore.train`) behind the `EmotionSpace` interface.
+
+On disk a model is a folder with two files:
+
+* ``model.safetensors``: the heads' weights and the training-set standardisation statistics;
+* ``model.json``: the model card — space, encoders, input dims and music input layout, vocabularies,
+  mapping (and its table as frozen into the model), data description, split sizes, test metrics, seed,
+  training configuration and the storyscore pipeline version the music inputs come from.
+
+`TrainedSpace.load(path)` (the folder or either file) rebuilds the same network in eval mode, so a
+reloaded model gives bit-identical outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from storyscore.audio.encoder import ANALYSIS_VERSION, TrackAnalysis
+from storyscore.errors import InputError
+
+WEIGHTS = "model.safetensors"
+CARD = "model.json"
+CARD_FORMAT = 1
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe copy: NaN/inf → None, numpy scalars → Python."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+class TrainedSpace:
+    """EmotionSpace from trained heads over frozen MiniLM (text) and musicnn+descriptor (music) inputs."""
+
+    def __init__(self, model: Any, card: dict[str, Any], text_encoder: Callable[[list[str]], np.ndarray] | None = None) -> None:
+        from storyscore import __version__
+        from storyscore.store import PIPELINE_VERSION
+        from storyscore.text.encoder import TEXT_ENCODER_NAME
+        from storyscore.train import MUSIC_LAYOUT, relevance_matrix
+
+        self.model = model.eval()
+        self.card = dict(card)
+        self.card.setdefault("format", CARD_FORMAT)
+        self.card.setdefault("encoders", {
+            "text": f"sentence-transformers/{TEXT_ENCODER_NAME} (frozen, storyscore.text.encoder.embed_passages)",
+            "music": f"{ANALYSIS_VERSION} (frozen; storyscore.train.music_inputs)",
+        })
+        self.card.setdefault("input_dims", {"text": int(model.text_mean.shape[0]), "music": int(model.music_mean.shape[0])})
+        self.card.setdefault("music_layout", list(MUSIC_LAYOUT))
+        self.card.setdefault("pipeline_version", PIPELINE_VERSION)
+        self.card.setdefault("storyscore_version", __version__)
+        self.card.setdefault("architecture", {
+            "hidden": int(model.text[0].out_features), "dim": int(model.text[-1].out_features),
+            "dropout": float(model.text[2].p),
+        })
+        self.space = self.card["space"]
+        self.name = f"trained-{self.space}"
+        self.version = self.card.get("version") or f"{self.space}-{self._digest()}"
+        self.card["version"] = self.version
+        voc = self.card["vocabularies"]
+        # the mapping is frozen into the card (so a later change to vocab.MAPPINGS does not change the model)
+        table = self.card.get("mapping_table")
+        if table is not None:
+            self.relevance = np.array([[m in table.get(t, ()) for m in voc["music"]] for t in voc["text"]], dtype=bool)
+        else:
+            self.relevance = relevance_matrix(voc["text"], voc["music"], self.card["mapping"])
+        self._text_encoder = text_encoder
+        self.history: list[dict[str, float]] = []
+
+    def _digest(self) -> str:
+        h = hashlib.sha256()
+        for k, v in sorted(self.model.state_dict().items()):
+            h.update(k.encode())
+            h.update(v.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()[:12]
+
+    # --- EmotionSpace ---------------------------------------------------------------------
+
+    def embed_text_vectors(self, embeddings: np.ndarray) -> np.ndarray:
+        """Space vectors of precomputed MiniLM embeddings (n, 384)."""
+        with torch.no_grad():
+            y = self.model.embed_text(torch.as_tensor(np.asarray(embeddings, dtype=np.float32)))
+            if self.space == "classification":
+                y = y.softmax(-1)
+        return y.numpy().astype(np.float32)
+
+    def embed_music_inputs(self, inputs: np.ndarray) -> np.ndarray:
+        """Space vectors of `storyscore.train.music_inputs` rows (n, 506)."""
+        with torch.no_grad():
+            y = self.model.embed_music(torch.as_tensor(np.asarray(inputs, dtype=np.float32)))
+            if self.space == "classification":
+                y = y.softmax(-1)
+        return y.numpy().astype(np.float32)
+
+    def embed_text(self, passages: list[str]) -> np.ndarray:
+        if self._text_encoder is None:
+            from storyscore.text.encoder import embed_passages
+
+            self._text_encoder = embed_passages
+        return self.embed_text_vectors(self._text_encoder(list(passages)))
+
+    def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
+        from storyscore.train import music_inputs
+
+        return self.embed_music_inputs(music_inputs(analyses))
+
+    def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
+        """Higher = better: classification P(relevant mood), va −distance, the others cosine."""
+        from storyscore.train import similarity_from_embeddings
+
+        return similarity_from_embeddings(self.space, text, music, self.relevance)
+
+    # --- evaluation -----------------------------------------------------------------------
+
+    def evaluate(self, text_embeddings: np.ndarray, text_labels: Sequence[str], music_inputs: np.ndarray,
+                 music_labels: Sequence[str], mappings: Sequence[str] = ("va", "w2v", "manual"),
+                 prior_text_labels: Sequence[str] | None = None, ks: Sequence[int] = (5, 10)) -> dict[str, Any]:
+        """`metrics.evaluate_retrieval` of this space's text→music scores (JSON-safe)."""
+        from storyscore.metrics import evaluate_retrieval
+
+        scores = self.similarity(self.embed_text_vectors(text_embeddings), self.embed_music_inputs(music_inputs))
+        return _clean(evaluate_retrieval(scores, list(text_labels), list(music_labels), mappings=tuple(mappings),
+                                         ks=tuple(ks), prior_text_labels=prior_text_labels))
+
+    # --- persistence ----------------------------------------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        """Write model.safetensors + model.json into `directory` (created); returns the folder."""
+        from safetensors.torch import save_file
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        save_file(tensors, str(out / WEIGHTS), metadata={"space": self.space, "version": self.version})
+        (out / CARD).write_text(json.dumps(_clean(self.card), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path, text_encoder: Callable[[list[str]], np.ndarray] | None = None) -> TrainedSpace:
+        """Load a saved model from its folder (or the path of either of its files)."""
+        from safetensors.torch import load_file
+
+        from storyscore.train import SPACES, Heads
+
+        p = Path(path)
+        folder = p.parent if p.is_file() else p
+        card_path, weights_path = folder / CARD, folder / WEIGHTS
+        if not card_path.is_file() or not weights_path.is_file():
+            raise InputError(f"{folder}: not a trained model (expected {CARD} and {WEIGHTS})")
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{card_path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        if card.get("format") != CARD_FORMAT:
+            raise InputError(f"{card_path}: model card format {card.get('format')!r}, this storyscore reads {CARD_FORMAT}")
+        if card.get("space") not in SPACES:
+            raise InputError(f"{card_path}: unknown space {card.get('space')!r}")
+        arch, dims, voc = card["architecture"], card["input_dims"], card["vocabularies"]
+        model = Heads(card["space"], len(voc["text"]), len(voc["music"]), arch["hidden"], arch["dim"],
+                      arch["dropout"], dims["text"], dims["music"])
+        state = load_file(str(weights_path))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise InputError(f"{weights_path}: weights do not fit the card (missing {missing}, unexpected {unexpected})")
+        return cls(model, card, text_encoder=text_encoder)
+
+
+__all__ = ["CARD", "WEIGHTS", "TrainedSpace"]

@@ -1,0 +1,526 @@
+"""Training emotion spaces as small PyTorch heads on FROZEN features.
+
+Inputs (the encoders are never fine-tuned, only the heads are trained):
+
+* text: the 384-d unit MiniLM passage embedding (`storyscore.text.encoder.embed_passages`);
+* music: `music_inputs(analyses)` = musicnn pooled penultimate features (400) ‖ MTT and MSD tag
+  probabilities (2 × 50) ‖ six DSP descriptors (tempo, onset rate, loudness, dynamic range,
+  log brightness, mode strength) — 506 numbers.
+
+Both are standardised with the *training* split's mean and standard deviation (stored with the model).
+
+Text labels (Alm / ISEAR vocabularies) and music labels (AudioSet moods) are related by a label mapping
+(`storyscore.vocab.MAPPINGS`, default ``"manual"``): a clip is relevant to a text when its mood is in
+the image of the text's label. Spaces (``space=`` names):
+
+``classification``
+    One softmax classifier per modality (text over the training text labels, music over the training
+    moods). ``embed_text`` gives text-label probabilities, ``embed_audio`` mood probabilities;
+    similarity = P(the music is in a mood relevant to the text) = Σ_t p(t|text) Σ_{m ∈ map(t)} p(m|music).
+    It cannot cross vocabularies on its own: without a mapping entry a text label scores 0 against
+    every clip (the paper's "classification fails on ISEAR" row); the mapping is frozen into the model.
+``va``
+    Both modalities regress (MSE) onto their label's (valence, arousal) on [-1, 1] from the Warriner
+    lexicon (`vocab.label_va`); similarity = −Euclidean distance in the VA plane (from the
+    *predictions*, not the ground truth, unlike the reference code).
+``wordvec``
+    Both modalities regress onto their label's GloVe vector (50-d, unit; loss 1 − cosine);
+    similarity = cosine.
+``two_branch``
+    Text and music MLP branches into a 64-d unit space; triplet loss on cosine, margin 0.2. For a text
+    anchor the positive is a clip whose mood is relevant to its label and the negative a clip whose mood
+    is NOT relevant (negatives are masked by the *music* label under the mapping — the reference code
+    masked by the text label, so a "negative" could share the positive's mood).
+``three_branch``
+    Adds a tag-word branch fed with the label's GloVe vector; loss = 0.3·tag→text + 0.3·tag→music +
+    0.4·text→music triplet losses; negatives drawn within the batch with probability ∝ (cos + 1)/2
+    among the valid (non-relevant) ones.
+``supcon``
+    Supervised contrastive losses (temperature 0.1) across modalities (text→music and music→text,
+    positives = pairs related under the mapping) plus within each modality (texts whose labels share a
+    relevant mood; clips of the same mood), weight 0.5 for the intra-modal part.
+``va_regularised``
+    ``two_branch`` plus an emotion-similarity regulariser (Doh et al. 2023): the MSE between the cosine
+    of every in-batch text–music pair and 1 − (VA distance of their labels)/√2 (distances on [-1, 1]²
+    scaled so opposite corners give −1), weight 0.5.
+
+Training: Adam (lr 1e-3, weight decay 1e-4), mini-batches, early stopping on the validation split's
+text→music MRR under the training mapping (`metrics.evaluate_retrieval`), best epoch's weights kept.
+Deterministic for a given seed: all randomness comes from a seeded generator inside
+`torch.random.fork_rng`, so the caller's global RNG state is left untouched.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from storyscore.audio.encoder import TrackAnalysis
+from storyscore.vocab import MAPPINGS, label_va
+
+SPACES: tuple[str, ...] = (
+    "classification", "va", "wordvec", "two_branch", "three_branch", "supcon", "va_regularised",
+)
+METRIC_SPACES = ("two_branch", "three_branch", "supcon", "va_regularised")
+TEXT_DIM = 384
+MUSIC_TAGGERS = ("MTT_musicnn", "MSD_musicnn")
+DESCRIPTOR_FIELDS = ("tempo_bpm", "onset_rate", "loudness_db", "dynamic_range_db", "log_brightness", "mode_strength")
+MUSIC_LAYOUT = ["musicnn_features:400", "MTT_musicnn_tags:50", "MSD_musicnn_tags:50"] + [
+    f"descriptor:{d}" for d in DESCRIPTOR_FIELDS
+]
+MUSIC_DIM = 400 + 100 + len(DESCRIPTOR_FIELDS)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 200
+    patience: int = 15  # epochs without a better validation MRR before stopping
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    hidden: int = 256
+    dim: int = 64  # metric spaces' embedding size
+    dropout: float = 0.2
+    margin: float = 0.2  # triplet margin on cosine
+    temperature: float = 0.1  # supcon
+    intra_weight: float = 0.5  # supcon intra-modal weight
+    va_weight: float = 0.5  # va_regularised
+    va_source: str = "warriner"
+    seed: int = 0
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def music_inputs(analyses: Sequence[TrackAnalysis]) -> np.ndarray:
+    """(n, 506) raw (unstandardised) music inputs of analysed tracks, laid out as `MUSIC_LAYOUT`."""
+    rows = []
+    for a in analyses:
+        feats = np.asarray(a.features, dtype=np.float32).reshape(-1)
+        if feats.shape[0] != 400:
+            raise ValueError(f"expected 400 musicnn features, got {feats.shape[0]}")
+        tags = [np.asarray(a.tags.get(t, np.zeros(50)), dtype=np.float32).reshape(50) for t in MUSIC_TAGGERS]
+        d = a.descriptors
+        desc = np.array(
+            [d.tempo_bpm, d.onset_rate, d.loudness_db, d.dynamic_range_db,
+             math.log(max(float(d.brightness_hz), 1.0)), d.mode_strength],
+            dtype=np.float32,
+        )
+        rows.append(np.concatenate([feats, *tags, desc]))
+    if not rows:
+        return np.zeros((0, MUSIC_DIM), dtype=np.float32)
+    return np.nan_to_num(np.stack(rows).astype(np.float32))
+
+
+def relevance_matrix(text_vocab: Sequence[str], music_vocab: Sequence[str], mapping: str) -> np.ndarray:
+    """(T, M) boolean: music mood m is relevant to text label t under the mapping."""
+    table = MAPPINGS[mapping]
+    return np.array([[m in table.get(t, ()) for m in music_vocab] for t in text_vocab], dtype=bool)
+
+
+def label_targets(space: str, labels: Sequence[str], va_source: str = "warriner") -> np.ndarray:
+    """Regression targets of labels: (n, 2) VA for ``va``, (n, 50) unit GloVe for ``wordvec``/tags."""
+    if space in ("va", "va_regularised"):
+        return np.array([label_va(lab, va_source) for lab in labels], dtype=np.float32)
+    from storyscore.lexicon import glove
+
+    wv = glove()
+    out = []
+    for lab in labels:
+        v = wv.vector(lab)
+        if v is None:
+            raise ValueError(f"no GloVe vector for label {lab!r}")
+        out.append(v)
+    return np.stack(out).astype(np.float32)
+
+
+# --- model -----------------------------------------------------------------------------------
+
+
+def _mlp(n_in: int, hidden: int, n_out: int, dropout: float) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_out))
+
+
+def output_dim(space: str, n_text_labels: int, n_music_labels: int, dim: int) -> tuple[int, int]:
+    if space == "classification":
+        return n_text_labels, n_music_labels
+    if space == "va":
+        return 2, 2
+    if space == "wordvec":
+        return 50, 50
+    return dim, dim
+
+
+class Heads(nn.Module):
+    """Standardisation buffers + one MLP per branch (text, music, and tag for ``three_branch``)."""
+
+    def __init__(self, space: str, n_text_labels: int, n_music_labels: int, hidden: int, dim: int,
+                 dropout: float, text_dim: int = TEXT_DIM, music_dim: int = MUSIC_DIM) -> None:
+        super().__init__()
+        self.space = space
+        t_out, m_out = output_dim(space, n_text_labels, n_music_labels, dim)
+        self.text = _mlp(text_dim, hidden, t_out, dropout)
+        self.music = _mlp(music_dim, hidden, m_out, dropout)
+        if space == "three_branch":
+            self.tag = _mlp(50, hidden, dim, dropout)
+        for name, n in (("text", text_dim), ("music", music_dim)):
+            self.register_buffer(f"{name}_mean", torch.zeros(n))
+            self.register_buffer(f"{name}_std", torch.ones(n))
+
+    def _out(self, y: torch.Tensor) -> torch.Tensor:
+        if self.space == "classification":
+            return y  # logits
+        if self.space == "va":
+            return torch.tanh(y)
+        return F.normalize(y, dim=-1)
+
+    def embed_text(self, x: torch.Tensor) -> torch.Tensor:
+        return self._out(self.text((x - self.text_mean) / self.text_std))
+
+    def embed_music(self, x: torch.Tensor) -> torch.Tensor:
+        return self._out(self.music((x - self.music_mean) / self.music_std))
+
+    def embed_tag(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.tag(x), dim=-1)
+
+
+def similarity_from_embeddings(space: str, text: np.ndarray, music: np.ndarray,
+                               relevance: np.ndarray | None = None) -> np.ndarray:
+    """(q, n) scores from the outputs of `Heads` (logits are turned into probabilities here)."""
+    t = np.asarray(text, dtype=np.float64)
+    m = np.asarray(music, dtype=np.float64)
+    if space == "classification":
+        if relevance is None:
+            raise ValueError("the classification space needs a text→music relevance matrix")
+        return t @ relevance.astype(np.float64) @ m.T
+    if space == "va":
+        d2 = (t**2).sum(1)[:, None] + (m**2).sum(1)[None, :] - 2.0 * t @ m.T
+        return -np.sqrt(np.maximum(d2, 0.0))
+    return t @ m.T
+
+
+# --- sampling --------------------------------------------------------------------------------
+
+
+def sample_pairs(anchor_rel: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each anchor row of a boolean (B, N) relevance matrix, one relevant (positive) and one
+    non-relevant (negative) column, uniformly. Rows without either must be filtered out before."""
+    pos = torch.multinomial(anchor_rel.float(), 1, generator=gen).squeeze(1)
+    neg = torch.multinomial((~anchor_rel).float(), 1, generator=gen).squeeze(1)
+    return pos, neg
+
+
+def sample_negatives(cos: torch.Tensor, valid: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """In-batch negatives: for each row of (B, N) cosines, one column among `valid` ones drawn with
+    probability ∝ (cos + 1)/2. Returns (indices, has_negative); rows without a valid column get index 0
+    and has_negative False (their loss must be masked)."""
+    w = ((cos.detach() + 1.0) / 2.0).clamp_min(1e-6) * valid.float()
+    has = valid.any(dim=1)
+    w = torch.where(has[:, None], w, torch.ones_like(w))
+    idx = torch.multinomial(w, 1, generator=gen).squeeze(1)
+    return idx, has
+
+
+def _triplet(anchor: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, margin: float,
+             mask: torch.Tensor | None = None) -> torch.Tensor:
+    loss = F.relu(margin - (anchor * pos).sum(-1) + (anchor * neg).sum(-1))
+    if mask is not None:
+        if not bool(mask.any()):
+            return loss.sum() * 0.0
+        return loss[mask].mean()
+    return loss.mean()
+
+
+def _supcon(sim: torch.Tensor, pos: torch.Tensor, temperature: float, exclude_self: bool = False) -> torch.Tensor:
+    """Supervised contrastive loss of (B, N) cosines with boolean positives; anchors without a positive skip."""
+    logits = sim / temperature
+    if exclude_self:
+        eye = torch.eye(sim.shape[0], dtype=torch.bool)
+        logits = logits.masked_fill(eye, -1e9)
+        pos = pos & ~eye
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    n_pos = pos.sum(1)
+    ok = n_pos > 0
+    if not bool(ok.any()):
+        return sim.sum() * 0.0
+    per = -(log_prob * pos.float()).sum(1)[ok] / n_pos[ok]
+    return per.mean()
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Data:
+    text_x: torch.Tensor
+    text_y: torch.Tensor  # index into text vocab
+    music_x: torch.Tensor
+    music_y: torch.Tensor
+    rel: torch.Tensor  # (T, M) label relevance
+    text_targets: torch.Tensor | None = None
+    music_targets: torch.Tensor | None = None
+    tag_vectors: torch.Tensor | None = None  # (T + M, 50): text labels then moods
+    va_text: torch.Tensor | None = None
+    va_music: torch.Tensor | None = None
+
+
+@dataclass
+class TrainResult:
+    model: Heads
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = -1
+    best_valid_mrr: float = float("nan")
+    seconds: float = 0.0
+
+
+def _batch_loss(space: str, model: Heads, d: _Data, tb: torch.Tensor, mb: torch.Tensor,
+                cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """Loss of one step; `tb` texts, `mb` clips (for pair spaces `mb` holds each text's positive)."""
+    if space == "classification":
+        return F.cross_entropy(model.embed_text(d.text_x[tb]), d.text_y[tb]) + F.cross_entropy(
+            model.embed_music(d.music_x[mb]), d.music_y[mb])
+    if space == "va":
+        return F.mse_loss(model.embed_text(d.text_x[tb]), d.text_targets[tb]) + F.mse_loss(
+            model.embed_music(d.music_x[mb]), d.music_targets[mb])
+    if space == "wordvec":
+        t = model.embed_text(d.text_x[tb])
+        m = model.embed_music(d.music_x[mb])
+        return (1 - (t * d.text_targets[tb]).sum(-1)).mean() + (1 - (m * d.music_targets[mb]).sum(-1)).mean()
+
+    t = model.embed_text(d.text_x[tb])
+    rel_tm = d.rel[d.text_y[tb]]  # (B, M_vocab)
+    if space in ("two_branch", "va_regularised"):
+        # uniform negatives among ALL training clips whose mood is not relevant to the anchor's label
+        rel_items = rel_tm[:, d.music_y]  # (B, N_music)
+        neg, has = sample_negatives(torch.zeros(rel_items.shape), ~rel_items, gen)  # uniform over valid
+        loss = _triplet(t, model.embed_music(d.music_x[mb]), model.embed_music(d.music_x[neg]), cfg.margin, has)
+        if space == "va_regularised":
+            m = model.embed_music(d.music_x[mb])
+            vt, vm = d.va_text[d.text_y[tb]], d.va_music[d.music_y[mb]]
+            target = 1.0 - torch.cdist(vt, vm) / math.sqrt(2.0)
+            loss = loss + cfg.va_weight * F.mse_loss(t @ m.T, target)
+        return loss
+
+    m = model.embed_music(d.music_x[mb])
+    rel_batch = rel_tm[:, d.music_y[mb]]  # (B, B): clip j relevant to text i
+    if space == "three_branch":
+        n_text_vocab = d.rel.shape[0]
+        tag_t = model.embed_tag(d.tag_vectors[d.text_y[tb]])
+        tag_m = model.embed_tag(d.tag_vectors[n_text_vocab + d.music_y[mb]])
+        # tag → text: anchor = the text's label word, negatives = texts of other labels
+        valid = d.text_y[tb][None, :] != d.text_y[tb][:, None]
+        idx, has = sample_negatives(tag_t @ t.T, valid, gen)
+        l_tag_text = _triplet(tag_t, t, t[idx], cfg.margin, has)
+        # tag → music: anchor = the clip's mood word, negatives = clips of other moods
+        valid = d.music_y[mb][None, :] != d.music_y[mb][:, None]
+        idx, has = sample_negatives(tag_m @ m.T, valid, gen)
+        l_tag_music = _triplet(tag_m, m, m[idx], cfg.margin, has)
+        # text → music: positive = the paired relevant clip, negatives = in-batch clips NOT relevant
+        idx, has = sample_negatives(t @ m.T, ~rel_batch, gen)
+        l_text_music = _triplet(t, m, m[idx], cfg.margin, has)
+        return 0.3 * l_tag_text + 0.3 * l_tag_music + 0.4 * l_text_music
+    if space == "supcon":
+        cross = 0.5 * (_supcon(t @ m.T, rel_batch, cfg.temperature) + _supcon(m @ t.T, rel_batch.T, cfg.temperature))
+        ty, my = d.text_y[tb], d.music_y[mb]
+        text_rel = (ty[:, None] == ty[None, :]) | ((d.rel[ty].float() @ d.rel[ty].float().T) > 0)
+        music_rel = my[:, None] == my[None, :]
+        intra = 0.5 * (_supcon(t @ t.T, text_rel, cfg.temperature, exclude_self=True)
+                       + _supcon(m @ m.T, music_rel, cfg.temperature, exclude_self=True))
+        return cross + cfg.intra_weight * intra
+    raise ValueError(f"unknown space {space!r} (use one of {', '.join(SPACES)})")
+
+
+def fit(
+    space: str,
+    text_x: np.ndarray,
+    text_labels: Sequence[str],
+    text_splits: Sequence[str],
+    music_x: np.ndarray,
+    music_labels: Sequence[str],
+    music_splits: Sequence[str],
+    *,
+    mapping: str = "manual",
+    config: TrainConfig | None = None,
+    log: Any = None,
+) -> tuple[TrainResult, list[str], list[str]]:
+    """Train a space's heads; returns (result, text vocabulary, music vocabulary). Lower level than `train`."""
+    from storyscore.metrics import evaluate_retrieval
+
+    if space not in SPACES:
+        raise ValueError(f"unknown space {space!r} (use one of {', '.join(SPACES)})")
+    if mapping not in MAPPINGS:
+        raise ValueError(f"unknown mapping {mapping!r} (use one of {sorted(MAPPINGS)})")
+    cfg = config or TrainConfig()
+    text_x = np.asarray(text_x, dtype=np.float32)
+    music_x = np.asarray(music_x, dtype=np.float32)
+    ts, ms = np.asarray(text_splits), np.asarray(music_splits)
+    tl, ml = np.asarray(text_labels, dtype=object), np.asarray(music_labels, dtype=object)
+    tr_t, tr_m = np.flatnonzero(ts == "train"), np.flatnonzero(ms == "train")
+    va_t, va_m = np.flatnonzero(ts == "valid"), np.flatnonzero(ms == "valid")
+    if len(tr_t) == 0 or len(tr_m) == 0:
+        raise ValueError("no training items")
+    text_vocab = sorted(set(tl[tr_t]))
+    music_vocab = sorted(set(ml[tr_m]))
+    t_index = {lab: i for i, lab in enumerate(text_vocab)}
+    m_index = {lab: i for i, lab in enumerate(music_vocab)}
+    rel = relevance_matrix(text_vocab, music_vocab, mapping)
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        model = Heads(space, len(text_vocab), len(music_vocab), cfg.hidden, cfg.dim, cfg.dropout,
+                      text_x.shape[1], music_x.shape[1])
+        for name, x in (("text", text_x[tr_t]), ("music", music_x[tr_m])):
+            std = x.std(axis=0)
+            getattr(model, f"{name}_mean").copy_(torch.from_numpy(x.mean(axis=0)))
+            getattr(model, f"{name}_std").copy_(torch.from_numpy(np.where(std > 1e-6, std, 1.0).astype(np.float32)))
+        d = _Data(
+            text_x=torch.from_numpy(text_x[tr_t]),
+            text_y=torch.tensor([t_index[x] for x in tl[tr_t]]),
+            music_x=torch.from_numpy(music_x[tr_m]),
+            music_y=torch.tensor([m_index[x] for x in ml[tr_m]]),
+            rel=torch.from_numpy(rel),
+        )
+        if space in ("va", "wordvec"):
+            d.text_targets = torch.from_numpy(label_targets(space, list(tl[tr_t]), cfg.va_source))
+            d.music_targets = torch.from_numpy(label_targets(space, list(ml[tr_m]), cfg.va_source))
+        if space == "three_branch":
+            d.tag_vectors = torch.from_numpy(label_targets("wordvec", text_vocab + music_vocab))
+        if space == "va_regularised":
+            d.va_text = torch.from_numpy(label_targets("va", text_vocab, cfg.va_source))
+            d.va_music = torch.from_numpy(label_targets("va", music_vocab, cfg.va_source))
+
+        pair_space = space in METRIC_SPACES
+        # texts whose label has a relevant training clip (the others cannot anchor a pair)
+        usable = np.flatnonzero(rel[d.text_y.numpy()][:, d.music_y.numpy()].any(axis=1)) if pair_space else None
+        if pair_space and len(usable) == 0:
+            raise ValueError(f"no training text has a relevant training clip under mapping {mapping!r}")
+        rel_items = d.rel[d.text_y][:, d.music_y]  # (N_text, N_music)
+
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        result = TrainResult(model=model)
+        best_state: dict[str, torch.Tensor] | None = None
+        bad = 0
+        t0 = time.perf_counter()
+        n_t = len(usable) if pair_space else len(tr_t)
+        n_steps = max(1, math.ceil(max(n_t, len(tr_m) if not pair_space else 0) / cfg.batch_size))
+        for epoch in range(cfg.epochs):
+            model.train()
+            t_perm = torch.randperm(n_t, generator=gen)
+            if pair_space:
+                t_perm = torch.from_numpy(usable)[t_perm]
+            m_perm = torch.randperm(len(tr_m), generator=gen)
+            total = 0.0
+            for s in range(n_steps):
+                tb = t_perm[torch.arange(s * cfg.batch_size, (s + 1) * cfg.batch_size) % n_t]
+                if pair_space:
+                    mb = torch.multinomial(rel_items[tb].float(), 1, generator=gen).squeeze(1)
+                else:
+                    mb = m_perm[torch.arange(s * cfg.batch_size, (s + 1) * cfg.batch_size) % len(tr_m)]
+                loss = _batch_loss(space, model, d, tb, mb, cfg, gen)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach())
+            entry = {"epoch": epoch, "loss": total / n_steps}
+            if len(va_t) and len(va_m):
+                model.eval()
+                with torch.no_grad():
+                    et = model.embed_text(torch.from_numpy(text_x[va_t]))
+                    em = model.embed_music(torch.from_numpy(music_x[va_m]))
+                    if space == "classification":
+                        et, em = et.softmax(-1), em.softmax(-1)
+                scores = similarity_from_embeddings(space, et.numpy(), em.numpy(), rel)
+                ev = evaluate_retrieval(scores, list(tl[va_t]), list(ml[va_m]), mappings=(mapping,), ks=(5,))
+                mrr = ev["mappings"][mapping]["model"]["micro"]["MRR"]
+                entry["valid_mrr"] = mrr
+                if not math.isnan(mrr) and (math.isnan(result.best_valid_mrr) or mrr > result.best_valid_mrr + 1e-9):
+                    result.best_valid_mrr, result.best_epoch, bad = mrr, epoch, 0
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                else:
+                    bad += 1
+            result.history.append(entry)
+            if log is not None:
+                log(f"{space} epoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in entry.items() if k != "epoch"))
+            if bad >= cfg.patience:
+                break
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        else:
+            result.best_epoch = len(result.history) - 1
+        model.eval()
+        result.seconds = time.perf_counter() - t0
+    return result, text_vocab, music_vocab
+
+
+def train(
+    space: str,
+    text_embeddings: np.ndarray,
+    text_labels: Sequence[str],
+    text_splits: Sequence[str],
+    music: Sequence[TrackAnalysis] | np.ndarray,
+    music_labels: Sequence[str],
+    music_splits: Sequence[str],
+    *,
+    mapping: str = "manual",
+    config: TrainConfig | None = None,
+    data_description: dict[str, Any] | None = None,
+    text_encoder: Any = None,
+    log: Any = None,
+):
+    """Train a space and return it as a `storyscore.spaces.trained.TrainedSpace` (metrics on the test
+    split, when it has items, are in ``space.card["metrics"]["test"]``).
+
+    ``text_embeddings`` are (n, 384) MiniLM passage embeddings (`text.encoder.embed_passages`);
+    ``music`` is a list of `TrackAnalysis` or the (n, 506) array of `music_inputs`. Splits name each
+    item's split: ``"train"``, ``"valid"`` (early stopping) or ``"test"`` (reported, never used to
+    train). ``text_encoder`` (passages → embeddings) is what the returned space's `embed_text` calls;
+    default MiniLM.
+    """
+    from storyscore.spaces.trained import TrainedSpace
+
+    cfg = config or TrainConfig()
+    music_x = music if isinstance(music, np.ndarray) else music_inputs(list(music))
+    result, text_vocab, music_vocab = fit(space, text_embeddings, text_labels, text_splits, music_x,
+                                          music_labels, music_splits, mapping=mapping, config=cfg, log=log)
+    ts, ms = list(text_splits), list(music_splits)
+    card: dict[str, Any] = {
+        "space": space,
+        "mapping": mapping,
+        "mapping_table": {t: sorted(MAPPINGS[mapping].get(t, ())) for t in text_vocab},
+        "vocabularies": {"text": text_vocab, "music": music_vocab},
+        "data": data_description or {},
+        "splits": {
+            "text": {s: ts.count(s) for s in ("train", "valid", "test")},
+            "music": {s: ms.count(s) for s in ("train", "valid", "test")},
+        },
+        "seed": cfg.seed,
+        "config": asdict(cfg),
+        "training": {"best_epoch": result.best_epoch, "epochs_run": len(result.history),
+                     "best_valid_mrr": result.best_valid_mrr, "seconds": round(result.seconds, 3)},
+        "metrics": {},
+    }
+    trained = TrainedSpace(result.model, card, text_encoder=text_encoder)
+    tt = [i for i, s in enumerate(ts) if s == "test"]
+    mt = [i for i, s in enumerate(ms) if s == "test"]
+    if tt and mt:
+        trained.card["metrics"]["test"] = trained.evaluate(
+            np.asarray(text_embeddings)[tt], [text_labels[i] for i in tt], music_x[mt],
+            [music_labels[i] for i in mt], prior_text_labels=[text_labels[i] for i, s in enumerate(ts) if s == "train"])
+    trained.history = result.history
+    return trained
+
+
+__all__ = [
+    "MUSIC_DIM", "MUSIC_LAYOUT", "SPACES", "TEXT_DIM", "Heads", "TrainConfig", "TrainResult", "fit",
+    "label_targets", "music_inputs", "relevance_matrix", "sample_negatives", "sample_pairs",
+    "similarity_from_embeddings", "train",
+]
