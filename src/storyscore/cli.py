@@ -19,6 +19,15 @@ def _db(args: argparse.Namespace) -> Path:
     return Path(args.db).expanduser() if args.db else default_db()
 
 
+def _space(args: argparse.Namespace):  # -> str | EmotionSpace
+    """`--model PATH` (a trained space) wins over `--space NAME` (a zero-shot one)."""
+    if getattr(args, "model", None):
+        from storyscore.experiment import load_model
+
+        return load_model(args.model)
+    return args.space
+
+
 def _err(message: str) -> None:
     print(f"storyscore: error: {message}", file=sys.stderr)
 
@@ -89,7 +98,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     text, source = _read_query(args)
     text = check_query(text, source)
-    with Matcher(_db(args), args.space) as matcher:
+    with Matcher(_db(args), _space(args)) as matcher:
         emotion, results = matcher.match(text, args.top)
         space = matcher.space_name
     if args.json:
@@ -131,7 +140,7 @@ def make_story_plan(story_path: str, db: Path, args: argparse.Namespace):  # -> 
 
     story = read_story(story_path)
     options = _plan_options(args, story.n_words)
-    with Matcher(db, args.space) as matcher, _Progress("reading the story", args.quiet) as bar:
+    with Matcher(db, _space(args)) as matcher, _Progress("reading the story", args.quiet) as bar:
         return make_plan(story, matcher, options=options,
                          progress=lambda stage, done, total: bar(done, total, stage))
 
@@ -205,6 +214,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _labelled_data(args: argparse.Namespace):  # -> LabelledData
+    from storyscore.experiment import load_labelled
+
+    with _Progress("analysing labelled audio", args.quiet) as progress:
+        data = load_labelled(args.text, args.music, text_kind=args.text_kind, music_kind=args.music_kind,
+                             audio_dir=args.audio_dir, progress=progress)
+    for issue in data.issues:
+        print(f"skipped row {issue}", file=sys.stderr)
+    for path, reason in data.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    print(f"{len(data.texts)} labelled passages, {len(data.analyses)} labelled clips", file=sys.stderr)
+    return data
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from storyscore.experiment import train_space
+    from storyscore.metrics import to_markdown
+
+    data = _labelled_data(args)
+    log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
+    model = train_space(args.space, data, args.out, mapping=args.mapping, seed=args.seed, epochs=args.epochs,
+                        log=log)
+    test = (model.card.get("metrics") or {}).get("test")
+    if test:
+        print(to_markdown(test))
+    else:
+        print("no test-split results: too few labelled items to hold out a test split", file=sys.stderr)
+    print(f"saved {args.out} (space {model.name}, version {model.version})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from storyscore.experiment import evaluate_space, load_model
+    from storyscore.metrics import to_markdown
+
+    model = load_model(args.model)
+    results = evaluate_space(model, _labelled_data(args))
+    print(json.dumps(results, indent=2, default=float) if args.json else to_markdown(results))
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from storyscore.store import PIPELINE_VERSION, Store
 
@@ -252,11 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", help="the passage itself, instead of a file")
     p.add_argument("--top", type=int, default=10, help="how many tracks (default 10)")
     p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
+    p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
     p.set_defaults(func=cmd_match)
 
     def with_plan_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
+        p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
         p.add_argument("--scenes", type=int, help="exactly this many scenes")
         p.add_argument("--min-words", type=int, help="shortest scene in words (default: scales with the story)")
         p.add_argument("--max-words", type=int, default=3000, help="longest scene in words (default 3000)")
@@ -280,6 +332,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_plan_options(sub.add_parser("demo", help="make a small library and story, index, and plan"))
     p.add_argument("--dir", default="storyscore-demo", help="where to put it (default ./storyscore-demo)")
     p.set_defaults(func=cmd_demo)
+
+    def with_labelled_data(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--text", required=True, help="labelled passages: a CSV with text,label columns, or a "
+                       "dataset in its publisher's format (see --text-kind)")
+        p.add_argument("--text-kind", default="folder", help="folder (CSV text,label; default), alm, isear, emobank")
+        p.add_argument("--music", required=True, help="labelled audio: a folder audio/<label>/*.* (or AudioSet "
+                       "segment CSVs with --music-kind audioset --audio-dir DIR)")
+        p.add_argument("--music-kind", default="folder", help="folder (default) or audioset")
+        p.add_argument("--audio-dir", help="where the AudioSet clips are (named by YouTube id)")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+        return p
+
+    p = with_labelled_data(sub.add_parser("train", help="train an emotion space on labelled text and music"))
+    p.add_argument("--space", required=True, help="classification, va, wordvec, two_branch, three_branch, "
+                   "supcon or va_regularised")
+    p.add_argument("-o", "--out", required=True, help="folder for model.safetensors and model.json")
+    p.add_argument("--mapping", default="manual", help="text label → mood mapping: manual (default), va, w2v")
+    p.add_argument("--seed", type=int, default=0, help="split and initialisation seed (default 0)")
+    p.add_argument("--epochs", type=int, help="most epochs (early stopping on validation MRR decides)")
+    p.set_defaults(func=cmd_train)
+
+    p = with_labelled_data(sub.add_parser("evaluate", help="P@5, P@10, MRR, nDCG of a trained space"))
+    p.add_argument("model", help="a folder written by `storyscore train`")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_evaluate)
 
     p = with_db(sub.add_parser("info", help="what the library holds"))
     p.add_argument("--tracks", action="store_true", help="list every track with its reading")

@@ -9,7 +9,7 @@ import numpy as np
 
 from storyscore.errors import StoreError, TextInputError
 from storyscore.plan.model import TextEmotion, TrackInfo
-from storyscore.spaces import DEFAULT_SPACE, EmotionSpace, get_space
+from storyscore.spaces import DEFAULT_SPACE, ZERO_SHOT_SPACES, EmotionSpace, get_space
 from storyscore.store import Store, StoredTrack
 
 MAX_QUERY_CHARS = 200_000  # a chapter; whole books go through `plan`
@@ -57,6 +57,8 @@ class Matcher:
         self.space = get_space(space) if isinstance(space, str) else space
         self.space_name = self.space.name
         self.store = Store(db, create=False)
+        if self.space.name not in ZERO_SHOT_SPACES:
+            self._embed_missing_tracks()
         ids, self.matrix = self.store.vectors(self.space.name, self.space.version)
         if len(ids) == 0:
             self.store.close()
@@ -66,6 +68,17 @@ class Matcher:
 
     def close(self) -> None:
         self.store.close()
+
+    def _embed_missing_tracks(self) -> None:
+        """A trained space's vectors are computed from the stored analyses (no audio is decoded again) for
+        tracks that have none in this model's version, and kept in the store for the next query."""
+        name, version = self.space.name, self.space.version
+        current = {tid for (tid,) in self.store.conn.execute(
+            "SELECT track_id FROM vectors WHERE space=? AND version=?", (name, version))}
+        missing = [t.track_id for t in self.store.tracks() if t.track_id not in current]
+        for start in range(0, len(missing), 2048):
+            part = missing[start:start + 2048]
+            self.store.put_vectors(name, version, part, self.space.embed_audio(self.store.analyses(part)))
 
     def __enter__(self) -> Matcher:
         return self

@@ -1,0 +1,105 @@
+"""Training and evaluating emotion spaces from files, as `storyscore train` and `storyscore evaluate` do:
+load labelled text and music, analyse the audio (bad files skipped with reasons), split, train, report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyscore.errors import AudioDecodeError, InputError
+
+ProgressFn = Callable[[int, int, str], None]
+TEXT_KINDS = ("folder", "alm", "isear", "emobank")
+MUSIC_KINDS = ("folder", "audioset")
+
+
+@dataclass
+class LabelledData:
+    texts: list[str]
+    text_labels: list[str]
+    text_ids: list[str]
+    analyses: list[Any]  # TrackAnalysis
+    music_labels: list[str]
+    music_ids: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # audio (file, reason)
+    issues: list[str] = field(default_factory=list)  # rows the loaders rejected, as 'file:line: problem'
+
+
+def load_labelled(text_path: str | Path, music_path: str | Path, *, text_kind: str = "folder",
+                  music_kind: str = "folder", audio_dir: str | Path | None = None,
+                  progress: ProgressFn | None = None) -> LabelledData:
+    """Labelled passages and analysed labelled clips. Rows a loader rejects are reported by the loader."""
+    from storyscore.audio.encoder import analyse_file
+    from storyscore.datasets import load_music_dataset, load_text_dataset
+
+    if text_kind not in TEXT_KINDS:
+        raise InputError(f"unknown text dataset kind {text_kind!r}; choose one of {', '.join(TEXT_KINDS)}")
+    if music_kind not in MUSIC_KINDS:
+        raise InputError(f"unknown music dataset kind {music_kind!r}; choose one of {', '.join(MUSIC_KINDS)}")
+    text = load_text_dataset(text_kind, text_path)
+    items = [t for t in text.items if t.label]
+    if not items:
+        raise InputError(f"{text_path}: no labelled passages")
+    options = {"audio_dir": audio_dir} if music_kind == "audioset" else {}
+    music = load_music_dataset(music_kind, music_path, **options)
+    clips = [m for m in music.items if m.path is not None and m.label]
+    data = LabelledData([t.text for t in items], [str(t.label) for t in items], [t.id for t in items],
+                        [], [], [])
+    data.issues += [str(i) for i in (*text.issues, *music.issues)]
+    for k, clip in enumerate(clips):
+        if progress:
+            progress(k, len(clips), str(clip.path))
+        try:
+            data.analyses.append(analyse_file(clip.path))
+        except AudioDecodeError as exc:
+            data.skipped.append((str(clip.path), str(exc).removeprefix(f"{clip.path}: ")))
+            continue
+        data.music_labels.append(str(clip.label))
+        data.music_ids.append(clip.id)
+    if progress:
+        progress(len(clips), len(clips), "")
+    if not data.analyses:
+        raise InputError(f"{music_path}: no usable labelled audio")
+    return data
+
+
+def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping: str = "manual", seed: int = 0,
+                epochs: int | None = None, log: Callable[[str], None] | None = None) -> Any:
+    """Split (stratified, seeded 60/20/20), train, save to `out_dir`, and return the TrainedSpace."""
+    from storyscore.datasets.splits import stratified_split
+    from storyscore.text.encoder import embed_passages
+    from storyscore.train import SPACES, TrainConfig, train
+
+    if space not in SPACES:
+        raise InputError(f"unknown space {space!r}; choose one of {', '.join(SPACES)}")
+    fractions = {"train": 0.6, "valid": 0.2, "test": 0.2}
+    text_split = stratified_split(data.text_ids, data.text_labels, fractions, seed)
+    music_split = stratified_split(data.music_ids, data.music_labels, fractions, seed)
+    config = TrainConfig(seed=seed) if epochs is None else TrainConfig(seed=seed, epochs=epochs)
+    model = train(space, embed_passages(data.texts), data.text_labels, [text_split[i] for i in data.text_ids],
+                  data.analyses, data.music_labels, [music_split[i] for i in data.music_ids],
+                  mapping=mapping, config=config,
+                  data_description={"texts": len(data.texts), "clips": len(data.analyses),
+                                    "skipped_clips": len(data.skipped)},
+                  log=log)
+    model.save(out_dir)
+    return model
+
+
+def evaluate_space(model: Any, data: LabelledData, mappings: tuple[str, ...] = ("va", "w2v", "manual")) -> dict:
+    """Text→music retrieval of a trained space on all the given data, with random and label-prior baselines."""
+    from storyscore.text.encoder import embed_passages
+    from storyscore.train import music_inputs
+
+    return model.evaluate(embed_passages(data.texts), data.text_labels, music_inputs(data.analyses),
+                          data.music_labels, mappings=mappings)
+
+
+def load_model(path: str | Path) -> Any:
+    from storyscore.spaces.trained import TrainedSpace
+
+    if not Path(path).exists():
+        raise InputError(f"{path}: no such model (train one with `storyscore train`)")
+    return TrainedSpace.load(path)
