@@ -45,8 +45,11 @@ def test_train_evaluate_and_match_with_a_trained_space(labelled: tuple[Path, Pat
     assert card["space"] == "two_branch" and card["mapping"] == "manual"
     assert "| manual | model |" in out
 
-    code = main(["evaluate", str(model), "--text", str(text), "--music", str(root), "--json", "-q"])
+    figure = tmp_path / "umap.png"
+    code = main(["evaluate", str(model), "--text", str(text), "--music", str(root), "--json", "-q",
+                 "--umap", str(figure)])
     out, _ = capsys.readouterr()
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     results = json.loads(out)
     manual = results["mappings"]["manual"]
     assert manual["model"]["micro"]["MRR"] > manual["random"]["micro"]["MRR"]

@@ -250,8 +250,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from storyscore.metrics import to_markdown
 
     model = load_model(args.model)
-    results = evaluate_space(model, _labelled_data(args))
+    data = _labelled_data(args)
+    results = evaluate_space(model, data)
     print(json.dumps(results, indent=2, default=float) if args.json else to_markdown(results))
+    if args.umap:
+        from storyscore.experiment import umap_figure
+
+        print(f"wrote {umap_figure(model, data, args.umap)}", file=sys.stderr)
     return 0
 
 
@@ -356,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_labelled_data(sub.add_parser("evaluate", help="P@5, P@10, MRR, nDCG of a trained space"))
     p.add_argument("model", help="a folder written by `storyscore train`")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--umap", metavar="PNG", help="also draw the space: UMAP fitted on music, passages projected")
     p.set_defaults(func=cmd_evaluate)
 
     p = with_db(sub.add_parser("info", help="what the library holds"))
