@@ -106,6 +106,18 @@ def glove() -> WordVectors:
 
 
 
+def words_va(words: tuple[str, ...] | list[str]) -> np.ndarray:
+    """(n, 2) centred Warriner (V, A) of words the lexicon must know (a missing one is a ModelError)."""
+    lex = warriner()
+    rows = []
+    for word in words:
+        found = lex.lookup(word)
+        if found is None:
+            raise ModelError(f"{word!r} is missing from the Warriner lexicon")
+        rows.append(found)
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), 2)
+
+
 def lexicon_std() -> np.ndarray:
     """Standard deviation of (V, A) over the Warriner lexicon: the unit of emotion z-scores, in which
     valence and arousal have the same spread."""

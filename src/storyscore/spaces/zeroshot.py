@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 import numpy as np
 
 from storyscore.audio.encoder import TrackAnalysis
-from storyscore.lexicon import lexicon_std, warriner
+from storyscore.lexicon import lexicon_std, words_va
 from storyscore.vocab import MOOD_WORDS
 
 # tag → (valence push, arousal push), on a -1..1 scale of how strongly the tag implies each.
@@ -133,8 +133,7 @@ def to_frame(centred_va: np.ndarray) -> np.ndarray:
 @cache
 def mood_word_va() -> np.ndarray:
     """(len(MOOD_WORDS), 2) (V, A) of the mood words in the shared frame."""
-    lex = warriner()
-    return to_frame(np.asarray([lex.lookup(w) for w in MOOD_WORDS], dtype=np.float32))
+    return to_frame(words_va(MOOD_WORDS))
 
 
 def _va_affinity(va: np.ndarray) -> np.ndarray:

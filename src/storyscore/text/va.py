@@ -16,8 +16,7 @@ from functools import cache
 
 import numpy as np
 
-from storyscore.errors import ModelError
-from storyscore.lexicon import warriner
+from storyscore.lexicon import words_va
 from storyscore.text.encoder import embed_passages, embed_sentences
 from storyscore.vocab import MOOD_WORDS
 
@@ -66,16 +65,9 @@ REFERENCE_NARRATION: tuple[str, ...] = (
 def anchors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Anchor words' prompt embeddings (n, 384), centred Warriner (V, A) (n, 2), and the similarity of
     plain narration to each (n,)."""
-    lex = warriner()
-    va = []
-    for word in ANCHOR_WORDS:
-        found = lex.lookup(word)
-        if found is None:
-            raise ModelError(f"anchor word {word!r} is missing from the Warriner lexicon")
-        va.append(found)
     prompts = embed_sentences([ANCHOR_PROMPT.format(w) for w in ANCHOR_WORDS])
     baseline = (embed_sentences(list(REFERENCE_NARRATION)) @ prompts.T).mean(axis=0)
-    return prompts, np.asarray(va, dtype=np.float32), baseline
+    return prompts, words_va(ANCHOR_WORDS), baseline
 
 
 def anchor_weights(embeddings: np.ndarray) -> np.ndarray:
