@@ -35,14 +35,14 @@ def test_train_evaluate_and_match_with_a_trained_space(labelled: tuple[Path, Pat
                                                        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text, root = labelled
     model = tmp_path / "model"
-    code = main(["train", "--space", "two_branch", "--text", str(text), "--music", str(root), "-o", str(model),
+    code = main(["train", "--space", "three_branch", "--text", str(text), "--music", str(root), "-o", str(model),
                  "--epochs", "30", "-q"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "broken.wav" in err and "text.csv:" in err  # bad clip and bad row both reported
     assert (model / "model.safetensors").exists()
     card = json.loads((model / "model.json").read_text())
-    assert card["space"] == "two_branch" and card["mapping"] == "manual"
+    assert card["space"] == "three_branch" and card["mapping"] == "manual"
     assert "| manual | model |" in out
 
     figure = tmp_path / "umap.png"
@@ -53,6 +53,9 @@ def test_train_evaluate_and_match_with_a_trained_space(labelled: tuple[Path, Pat
     results = json.loads(out)
     manual = results["mappings"]["manual"]
     assert manual["model"]["micro"]["MRR"] > manual["random"]["micro"]["MRR"]
+    tags = results["tag_to_music"]  # the tag branch places each mood word among the clips
+    assert set(tags["per_tag"]) == {"angry", "exciting", "funny", "happy", "sad", "scary", "tender"}
+    assert tags["macro"]["roc_auc"] > 0.6
 
     db = tmp_path / "lib.sqlite"
     assert main(["index", str(music_dir), "--db", str(db), "-q"]) == 0
@@ -63,7 +66,7 @@ def test_train_evaluate_and_match_with_a_trained_space(labelled: tuple[Path, Pat
         out, err = capsys.readouterr()
         assert code == 0, err
         result = json.loads(out)
-        assert result["space"] == "trained-two_branch" and len(result["results"]) == 5
+        assert result["space"] == "trained-three_branch" and len(result["results"]) == 5
 
 
 def test_train_rejects_unknown_space(labelled: tuple[Path, Path], tmp_path: Path,

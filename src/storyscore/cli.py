@@ -252,7 +252,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     data = _labelled_data(args)
     results = evaluate_space(model, data)
-    print(json.dumps(results, indent=2, default=float) if args.json else to_markdown(results))
+    if args.json:
+        print(json.dumps(results, indent=2, default=float))
+    else:
+        print(to_markdown(results))
+        tags = results["tag_to_music"]
+        if "macro" in tags:
+            print(f"\nTag→music retrieval: macro ROC-AUC {tags['macro']['roc_auc']:.3f}, "
+                  f"PR-AUC {tags['macro']['pr_auc']:.3f} over {len(tags['per_tag'])} moods (random: 0.5 ROC-AUC)")
+        else:
+            print(f"\nTag→music retrieval: {tags['skipped']}")
     if args.umap:
         from storyscore.experiment import umap_figure
 

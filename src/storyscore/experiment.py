@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from storyscore.errors import AudioDecodeError, InputError
 
 ProgressFn = Callable[[int, int, str], None]
@@ -89,12 +91,48 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
 
 
 def evaluate_space(model: Any, data: LabelledData, mappings: tuple[str, ...] = ("va", "w2v", "manual")) -> dict:
-    """Text→music retrieval of a trained space on all the given data, with random and label-prior baselines."""
+    """Text→music retrieval of a trained space on all the given data, with random and label-prior baselines,
+    and, for spaces that can place a mood word, tag→music retrieval (macro ROC-AUC and PR-AUC)."""
+    from storyscore.metrics import tag_retrieval_auc
     from storyscore.text.encoder import embed_passages
     from storyscore.train import music_inputs
 
-    return model.evaluate(embed_passages(data.texts), data.text_labels, music_inputs(data.analyses),
-                          data.music_labels, mappings=mappings)
+    x = music_inputs(data.analyses)
+    results = model.evaluate(embed_passages(data.texts), data.text_labels, x, data.music_labels,
+                             mappings=mappings)
+    tags = music_tag_scores(model, model.embed_music_inputs(x))
+    if tags is None:
+        results["tag_to_music"] = {"skipped": f"{model.space} has no way to place a mood word in its space"}
+    else:
+        scores, moods = tags
+        results["tag_to_music"] = tag_retrieval_auc(scores, data.music_labels, moods)
+    return results
+
+
+def music_tag_scores(model: Any, music: np.ndarray) -> tuple[np.ndarray, list[str]] | None:
+    """(items × moods) scores of each mood word for each clip, where the space can place a word: the
+    classifier's probability, distance to the word's (V, A), cosine to its word vector, or to the tag
+    branch's embedding of it (three-branch). None for spaces trained without words."""
+    import torch
+
+    from storyscore.train import label_targets
+
+    moods = list(model.card["vocabularies"]["music"])
+    va_source = (model.card.get("config") or {}).get("va_source", "warriner")
+    if model.space == "classification":
+        return music, moods
+    if model.space == "va":
+        targets = label_targets("va", moods, va_source)
+        return -np.linalg.norm(music[:, None, :] - targets[None, :, :], axis=-1), moods
+    if model.space == "wordvec":
+        targets = label_targets("wordvec", moods)
+    elif model.space == "three_branch":
+        with torch.no_grad():
+            targets = model.model.embed_tag(torch.as_tensor(label_targets("wordvec", moods))).numpy()
+    else:
+        return None
+    unit = music / (np.linalg.norm(music, axis=1, keepdims=True) + 1e-9)
+    return unit @ (targets / (np.linalg.norm(targets, axis=1, keepdims=True) + 1e-9)).T, moods
 
 
 def load_model(path: str | Path) -> Any:
