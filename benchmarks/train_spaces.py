@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 from common import code_version  # noqa: E402
 
 from storyscore.datasets.splits import stratified_split  # noqa: E402
+from storyscore.experiment import umap_figure_arrays  # noqa: E402
 from storyscore.train import SPACES, TrainConfig, music_inputs, train  # noqa: E402
 
 CACHE = HERE / ".cache"
@@ -99,6 +100,8 @@ def main() -> None:
     ap.add_argument("--spaces", default=",".join(SPACES))
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--save-models", action="store_true", help="write each model to benchmarks/.cache/models/<space>")
+    ap.add_argument("--figures", type=Path, default=HERE.parent / "docs" / "umap",
+                    help="UMAP figure per space (first seed, test split) goes here; '' for none")
     args = ap.parse_args()
 
     m_ids, m_labels, m_x = music_data(args.per_class)
@@ -135,6 +138,12 @@ def main() -> None:
                 out["n_test_queries"], out["n_test_items"] = test["n_queries"], test["n_items"]
             if args.save_models and seed == seeds[0]:
                 sp.save(CACHE / "models" / space)
+            if str(args.figures) and seed == seeds[0] and space != "classification":  # classification: 2 vocabularies
+                tm = [i for i, s_ in enumerate(t_split) if s_ == "test"]
+                mm = [i for i, s_ in enumerate(m_split) if s_ == "test"]
+                umap_figure_arrays(sp, t_x[tm], [t_labels[i] for i in tm], m_x[mm], [m_labels[i] for i in mm],
+                                   args.figures / f"{space}.png", seed=seed,
+                                   title=f"{space}: test split (seed {seed}), UMAP fitted on music, passages projected")
         out["runs"].append(run)
 
     def collect(get) -> dict:

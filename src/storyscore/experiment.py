@@ -144,21 +144,30 @@ def load_model(path: str | Path) -> Any:
 
 
 def umap_figure(model: Any, data: LabelledData, out_png: str | Path, *, seed: int = 0) -> Path:
+    """The paper's map of a space for labelled files (see `umap_figure_arrays`)."""
+    from storyscore.text.encoder import embed_passages
+    from storyscore.train import music_inputs
+
+    return umap_figure_arrays(model, embed_passages(data.texts), data.text_labels, music_inputs(data.analyses),
+                              data.music_labels, out_png, seed=seed)
+
+
+def umap_figure_arrays(model: Any, text_embeddings: np.ndarray, text_labels: list[str], music_x: np.ndarray,
+                       music_labels: list[str], out_png: str | Path, *, seed: int = 0, title: str = "") -> Path:
     """A UMAP map of a space, as in the paper: fitted on the music vectors, with the passages projected into
     it. Music dots are coloured by mood; passages are crosses coloured by their label's first mood under the
-    model's mapping, so a good space puts each cross among dots of its colour."""
+    model's mapping, so a good space puts each cross among dots of its colour. Inputs are MiniLM passage
+    embeddings and `train.music_inputs` rows."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import umap
 
-    from storyscore.text.encoder import embed_passages
-    from storyscore.train import music_inputs
     from storyscore.vocab import AUDIOSET_MOODS
 
-    text = model.embed_text_vectors(embed_passages(data.texts))
-    music = model.embed_music_inputs(music_inputs(data.analyses))
+    text = model.embed_text_vectors(text_embeddings)
+    music = model.embed_music_inputs(music_x)
     if text.shape[1] != music.shape[1]:
         raise InputError(f"{model.name}: its text and music vectors differ in size "
                          f"({text.shape[1]} vs {music.shape[1]}), so passages cannot be placed on the music map")
@@ -167,24 +176,25 @@ def umap_figure(model: Any, data: LabelledData, out_png: str | Path, *, seed: in
     music_2d = reducer.fit_transform(music)
     text_2d = reducer.transform(text)
     mapping = model.card.get("mapping_table") or {}
-    moods = sorted(set(data.music_labels) | set(AUDIOSET_MOODS))
+    moods = sorted(set(music_labels) | set(AUDIOSET_MOODS))
     colours = {m: plt.get_cmap("tab10")(k % 10) for k, m in enumerate(moods)}
-    fig, ax = plt.subplots(figsize=(8, 6.5), dpi=110)
+    grey = (0.3, 0.3, 0.3, 1.0)
+    fig, ax = plt.subplots(figsize=(10.5, 6.5), dpi=110)
     for mood in moods:
-        idx = [i for i, m in enumerate(data.music_labels) if m == mood]
+        idx = [i for i, m in enumerate(music_labels) if m == mood]
         if idx:
             ax.scatter(music_2d[idx, 0], music_2d[idx, 1], s=28, color=colours[mood], label=f"music: {mood}",
                        alpha=0.8)
-    for label in sorted(set(data.text_labels)):
-        idx = [i for i, t in enumerate(data.text_labels) if t == label]
+    for label in sorted(set(text_labels)):
+        idx = [i for i, t in enumerate(text_labels) if t == label]
         target = sorted(mapping.get(label, []))
-        colour = colours.get(target[0], (0.3, 0.3, 0.3, 1.0)) if target else (0.3, 0.3, 0.3, 1.0)
-        ax.scatter(text_2d[idx, 0], text_2d[idx, 1], s=22, marker="x", color=colour, alpha=0.7,
+        ax.scatter(text_2d[idx, 0], text_2d[idx, 1], s=22, marker="x", alpha=0.7,
+                   color=colours.get(target[0], grey) if target else grey,
                    label=f"text: {label} → {'/'.join(target) or '∅'}")
-    ax.set_title(f"{model.name}: UMAP fitted on music, passages projected")
+    ax.set_title(title or f"{model.name}: UMAP fitted on music, passages projected")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.legend(fontsize=7, ncol=2, loc="best", framealpha=0.8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # outside: hides no point
     fig.tight_layout()
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
