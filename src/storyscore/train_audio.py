@@ -1,0 +1,417 @@
+"""The paper's 2-branch space with the music branch learned from audio: a short-chunk ResNet CNN
+(`storyscore.audio.shortchunk`) trained jointly with a text MLP head over frozen 384-d MiniLM passage
+embeddings.
+
+* text branch: training-split standardisation → MLP (as `storyscore.train`'s heads) → unit ``dim``-d;
+* music branch: 16 kHz audio → 128-bin log-mel → `ShortChunkResNet` → unit ``dim``-d. Training sees one
+  random crop (5 s by default) per clip occurrence; evaluation averages the unit embeddings of
+  ``test_crops`` (16) evenly spread crops and re-normalises;
+* loss: triplet on cosine, margin 0.2. For a text anchor the positive is a training clip whose mood is
+  relevant to the text's label under the mapping, the negative a training clip whose mood is NOT
+  relevant (masked by the *music* label, `storyscore.train.relevance_matrix`);
+* Adam, early stopping on the validation split's text→music MRR (`metrics.evaluate_retrieval`), the
+  best epoch's weights kept;
+* deterministic for a seed (randomness from seeded generators inside `torch.random.fork_rng`; the
+  caller's global RNG state is untouched) and resumable: after every epoch ``checkpoint_dir/last.pt``
+  holds the model, optimiser, epoch, best state, history and every generator's state, so an
+  interrupted run resumed with ``resume=True`` ends bit-identical to an uninterrupted one (same
+  config, same thread count).
+
+The returned `AudioTwoBranchSpace` embeds texts (vectors) and audio arrays and saves as
+``model.safetensors`` + ``model.json`` (space ``"two_branch_cnn"``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from storyscore.audio.shortchunk import (
+    CHUNK_FRAMES,
+    HOP,
+    N_FFT,
+    N_MELS,
+    SAMPLE_RATE,
+    TEST_CROPS,
+    ShortChunkResNet,
+    even_crops,
+    log_mel_128,
+    random_crops,
+)
+from storyscore.train import TEXT_DIM, _mlp, _triplet, relevance_matrix, sample_negatives
+from storyscore.vocab import MAPPINGS
+
+SPACE = "two_branch_cnn"
+WEIGHTS = "model.safetensors"
+CARD = "model.json"
+CARD_FORMAT = 1
+CHECKPOINT = "last.pt"
+
+
+@dataclass
+class AudioTrainConfig:
+    epochs: int = 100
+    patience: int = 10  # epochs without a better validation MRR before stopping
+    batch_size: int = 32  # text anchors per step (the CNN sees 2 crops per anchor)
+    lr: float = 1e-4  # the paper's Adam settings
+    weight_decay: float = 1e-4
+    hidden: int = 256  # text MLP
+    dim: int = 64
+    dropout: float = 0.2  # text MLP
+    cnn_width: int = 32  # block channels 1,1,2,2,2,2,4 × width
+    cnn_blocks: int = 7
+    cnn_dropout: float = 0.5
+    margin: float = 0.2
+    crop_frames: int = CHUNK_FRAMES  # 5 s at 62.5 frames/s
+    test_crops: int = TEST_CROPS
+    steps_per_epoch: int = 0  # 0: one pass over the usable training texts
+    seed: int = 0
+
+
+class AudioTwoBranch(nn.Module):
+    """Text MLP (with standardisation buffers) + short-chunk CNN, both into a unit ``dim``-d space."""
+
+    def __init__(self, cfg: AudioTrainConfig, text_dim: int = TEXT_DIM) -> None:
+        super().__init__()
+        self.text = _mlp(text_dim, cfg.hidden, cfg.dim, cfg.dropout)
+        self.cnn = ShortChunkResNet(dim=cfg.dim, width=cfg.cnn_width, n_blocks=cfg.cnn_blocks,
+                                    dropout=cfg.cnn_dropout)
+        self.register_buffer("text_mean", torch.zeros(text_dim))
+        self.register_buffer("text_std", torch.ones(text_dim))
+
+    def embed_text(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.text((x - self.text_mean) / self.text_std), dim=-1)
+
+    def embed_crops(self, crops: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.cnn(crops), dim=-1)
+
+
+def _embed_mels(model: AudioTwoBranch, mels: Sequence[np.ndarray], n_crops: int, frames: int,
+                chunk: int = 64) -> np.ndarray:
+    """(n, dim) unit embeddings: the mean of each clip's `even_crops` embeddings, re-normalised (eval mode)."""
+    if not len(mels):
+        return np.zeros((0, model.text[-1].out_features), dtype=np.float32)
+    crops = np.concatenate([even_crops(m, n_crops, frames) for m in mels])
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(crops), chunk):
+            out.append(model.embed_crops(torch.from_numpy(crops[s: s + chunk])))
+    e = torch.cat(out).reshape(len(mels), n_crops, -1).mean(1)
+    return F.normalize(e, dim=-1).numpy().astype(np.float32)
+
+
+class AudioTwoBranchSpace:
+    """A trained ``two_branch_cnn`` space: cosine between unit text and audio embeddings."""
+
+    def __init__(self, model: AudioTwoBranch, card: dict[str, Any]) -> None:
+        self.model = model.eval()
+        self.card = dict(card)
+        self.space = SPACE
+        self.name = f"trained-{SPACE}"
+        self.cfg = AudioTrainConfig(**{f.name: self.card["config"][f.name] for f in fields(AudioTrainConfig)
+                                       if f.name in self.card.get("config", {})})
+        self.card.setdefault("format", CARD_FORMAT)
+        self.card.setdefault("space", SPACE)
+        self.card.setdefault("encoders", {
+            "text": "sentence-transformers/all-MiniLM-L6-v2 passage embeddings (frozen; 384-d input)",
+            "music": (f"short-chunk ResNet CNN (trained) on 128-bin log(1+10000·mel) of 16 kHz audio "
+                      f"(n_fft {N_FFT}, hop {HOP}); {self.cfg.crop_frames}-frame crops, "
+                      f"{self.cfg.test_crops} averaged at test"),
+        })
+        self.card.setdefault("audio_frontend", {"sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "hop": HOP,
+                                                "n_mels": N_MELS, "log": "log(1 + 10000 * mel power)"})
+        self.card.setdefault("input_dims", {"text": int(model.text_mean.shape[0])})
+        self.version = self.card.get("version") or f"{SPACE}-{self._digest()}"
+        self.card["version"] = self.version
+        self.history: list[dict[str, float]] = []
+
+    def _digest(self) -> str:
+        h = hashlib.sha256()
+        for k, v in sorted(self.model.state_dict().items()):
+            h.update(k.encode())
+            h.update(v.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()[:12]
+
+    def embed_text_vectors(self, embeddings: np.ndarray) -> np.ndarray:
+        """Space vectors of precomputed (n, 384) MiniLM embeddings."""
+        with torch.no_grad():
+            y = self.model.embed_text(torch.as_tensor(np.asarray(embeddings, dtype=np.float32)))
+        return y.numpy().astype(np.float32)
+
+    def embed_mels(self, mels: Sequence[np.ndarray]) -> np.ndarray:
+        return _embed_mels(self.model, mels, self.cfg.test_crops, self.cfg.crop_frames)
+
+    def embed_audio_arrays(self, audio: Sequence[np.ndarray]) -> np.ndarray:
+        """Space vectors of 16 kHz mono clips (``test_crops`` crops averaged)."""
+        return self.embed_mels([log_mel_128(a) for a in audio])
+
+    def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
+        return np.asarray(text, dtype=np.float64) @ np.asarray(music, dtype=np.float64).T
+
+    def evaluate_mels(self, text_embeddings: np.ndarray, text_labels: Sequence[str], mels: Sequence[np.ndarray],
+                      music_labels: Sequence[str], mappings: Sequence[str] = ("va", "w2v", "manual"),
+                      prior_text_labels: Sequence[str] | None = None, ks: Sequence[int] = (5, 10)) -> dict[str, Any]:
+        from storyscore.metrics import evaluate_retrieval
+        from storyscore.spaces.trained import _clean
+
+        scores = self.similarity(self.embed_text_vectors(text_embeddings), self.embed_mels(mels))
+        return _clean(evaluate_retrieval(scores, list(text_labels), list(music_labels), mappings=tuple(mappings),
+                                         ks=tuple(ks), prior_text_labels=prior_text_labels))
+
+    def save(self, directory: str | Path) -> Path:
+        """Write model.safetensors + model.json into `directory` (created); returns the folder."""
+        from safetensors.torch import save_file
+
+        from storyscore.spaces.trained import _clean
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        save_file(tensors, str(out / WEIGHTS), metadata={"space": SPACE, "version": self.version})
+        (out / CARD).write_text(json.dumps(_clean(self.card), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> AudioTwoBranchSpace:
+        from safetensors.torch import load_file
+
+        from storyscore.errors import InputError
+
+        p = Path(path)
+        folder = p.parent if p.is_file() else p
+        card_path, weights_path = folder / CARD, folder / WEIGHTS
+        if not card_path.is_file() or not weights_path.is_file():
+            raise InputError(f"{folder}: not a trained model (expected {CARD} and {WEIGHTS})")
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        if card.get("space") != SPACE or card.get("format") != CARD_FORMAT:
+            raise InputError(f"{card_path}: not a {SPACE} model card (format {CARD_FORMAT})")
+        cfg = AudioTrainConfig(**{k: v for k, v in card["config"].items()
+                                  if k in {f.name for f in fields(AudioTrainConfig)}})
+        model = AudioTwoBranch(cfg, int(card["input_dims"]["text"]))
+        missing, unexpected = model.load_state_dict(load_file(str(weights_path)), strict=False)
+        if missing or unexpected:
+            raise InputError(f"{weights_path}: weights do not fit the card (missing {missing}, unexpected {unexpected})")
+        return cls(model, card)
+
+
+@dataclass
+class _State:
+    epoch: int = 0  # next epoch to run
+    best_valid_mrr: float = float("nan")
+    best_epoch: int = -1
+    bad: int = 0
+    best_state: dict[str, torch.Tensor] | None = None
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _load_init(model: AudioTwoBranch, init_from: Path) -> list[str]:
+    """Copy matching-shape CNN weights from a saved space folder / safetensors file or a ``.pt``
+    checkpoint into `model`; returns the names loaded."""
+    p = Path(init_from)
+    if p.suffix == ".pt":
+        state = torch.load(p, map_location="cpu", weights_only=False)["model"]
+    else:
+        from safetensors.torch import load_file
+
+        state = load_file(str(p / WEIGHTS if p.is_dir() else p))
+    own = model.state_dict()
+    take = {k: v for k, v in state.items() if k.startswith("cnn.") and k in own and own[k].shape == v.shape}
+    if not take:
+        raise ValueError(f"{p}: no CNN weights that fit this model")
+    model.load_state_dict(take, strict=False)
+    return sorted(take)
+
+
+def train_two_branch_audio(
+    text_embeddings: np.ndarray,
+    text_labels: Sequence[str],
+    text_splits: Sequence[str],
+    audio_clips: Sequence[np.ndarray],
+    music_labels: Sequence[str],
+    music_splits: Sequence[str],
+    *,
+    mapping: str = "manual",
+    config: AudioTrainConfig | None = None,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
+    init_from: Path | None = None,
+    log: Any = None,
+    mels: Sequence[np.ndarray] | None = None,
+) -> AudioTwoBranchSpace:
+    """Train the text MLP and the short-chunk CNN jointly; returns the best-validation-epoch space with
+    test-split metrics (when the split has items) in ``card["metrics"]["test"]``.
+
+    ``audio_clips`` are 16 kHz mono arrays (``mels``, precomputed `log_mel_128` of them, skips the
+    front end). Splits are ``"train"``, ``"valid"`` (early stopping) and ``"test"`` (reported only).
+    With ``checkpoint_dir`` the state after every epoch goes to ``checkpoint_dir/last.pt``; ``resume``
+    continues from it up to ``config.epochs`` (a run that already stopped early returns at once).
+    ``init_from`` starts the CNN from saved weights (ignored when resuming from a checkpoint).
+    """
+    from storyscore.metrics import evaluate_retrieval
+
+    if mapping not in MAPPINGS:
+        raise ValueError(f"unknown mapping {mapping!r} (use one of {sorted(MAPPINGS)})")
+    cfg = config or AudioTrainConfig()
+    text_x = np.asarray(text_embeddings, dtype=np.float32)
+    if mels is None:
+        mels = [log_mel_128(a) for a in audio_clips]
+    mels = [np.asarray(m, dtype=np.float32) for m in mels]
+    if len(mels) != len(music_labels) or len(mels) != len(music_splits):
+        raise ValueError("audio clips, music labels and music splits differ in length")
+    ts, ms = np.asarray(text_splits), np.asarray(music_splits)
+    tl, ml = np.asarray(text_labels, dtype=object), np.asarray(music_labels, dtype=object)
+    tr_t, tr_m = np.flatnonzero(ts == "train"), np.flatnonzero(ms == "train")
+    va_t, va_m = np.flatnonzero(ts == "valid"), np.flatnonzero(ms == "valid")
+    if len(tr_t) == 0 or len(tr_m) == 0:
+        raise ValueError("no training items")
+    text_vocab = sorted(set(tl[tr_t]))
+    music_vocab = sorted(set(ml[tr_m]))
+    t_index = {lab: i for i, lab in enumerate(text_vocab)}
+    m_index = {lab: i for i, lab in enumerate(music_vocab)}
+    rel = torch.from_numpy(relevance_matrix(text_vocab, music_vocab, mapping))
+    text_y = torch.tensor([t_index[x] for x in tl[tr_t]])
+    music_y = torch.tensor([m_index[x] for x in ml[tr_m]])
+    rel_items = rel[text_y][:, music_y]  # (N_text_train, N_music_train)
+    usable = np.flatnonzero(rel_items.any(dim=1).numpy() & (~rel_items).any(dim=1).numpy())
+    if len(usable) == 0:
+        raise ValueError(f"no training text has both a relevant and a non-relevant training clip under {mapping!r}")
+    train_mels = [mels[i] for i in tr_m]
+    valid_mels = [mels[i] for i in va_m]
+    ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir is not None else None
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+        model = AudioTwoBranch(cfg, text_x.shape[1])
+        std = text_x[tr_t].std(axis=0)
+        model.text_mean.copy_(torch.from_numpy(text_x[tr_t].mean(axis=0)))
+        model.text_std.copy_(torch.from_numpy(np.where(std > 1e-6, std, 1.0).astype(np.float32)))
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        st = _State()
+        initialised_from: list[str] = []
+        if resume and ckpt is not None and ckpt.is_file():
+            saved = torch.load(ckpt, map_location="cpu", weights_only=False)
+            if saved["config"] != {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "patience")}:
+                raise ValueError(f"{ckpt}: checkpoint was written with a different configuration")
+            model.load_state_dict(saved["model"])
+            opt.load_state_dict(saved["optimizer"])
+            st = _State(**saved["state"])
+            gen.set_state(saved["gen"])
+            torch.set_rng_state(saved["torch_rng"])
+            rng.bit_generator.state = saved["numpy_rng"]
+            initialised_from = saved.get("initialised_from", [])
+            if log is not None:
+                log(f"{SPACE}: resumed from {ckpt} at epoch {st.epoch}")
+        elif init_from is not None:
+            initialised_from = _load_init(model, Path(init_from))
+            if log is not None:
+                log(f"{SPACE}: CNN initialised from {init_from} ({len(initialised_from)} tensors)")
+
+        n_t = len(usable)
+        n_steps = cfg.steps_per_epoch or max(1, math.ceil(n_t / cfg.batch_size))
+        usable_t = torch.from_numpy(usable)
+        t_train = torch.from_numpy(text_x[tr_t])
+        stopped = st.bad >= cfg.patience
+        while st.epoch < cfg.epochs and not stopped:
+            t0 = time.perf_counter()
+            model.train()
+            perm = usable_t[torch.randperm(n_t, generator=gen)]
+            total = 0.0
+            for s in range(n_steps):
+                tb = perm[torch.arange(s * cfg.batch_size, (s + 1) * cfg.batch_size) % n_t]
+                r = rel_items[tb]
+                pos = torch.multinomial(r.float(), 1, generator=gen).squeeze(1)
+                neg, has = sample_negatives(torch.zeros(r.shape), ~r, gen)
+                clips = torch.cat([pos, neg]).tolist()
+                crops = np.concatenate([random_crops(train_mels[c], 1, cfg.crop_frames, rng) for c in clips])
+                m = model.embed_crops(torch.from_numpy(crops))
+                t = model.embed_text(t_train[tb])
+                loss = _triplet(t, m[: len(tb)], m[len(tb):], cfg.margin, has)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach())
+            entry: dict[str, float] = {"epoch": st.epoch, "loss": total / n_steps}
+            if len(va_t) and len(va_m):
+                model.eval()
+                with torch.no_grad():
+                    et = model.embed_text(torch.from_numpy(text_x[va_t])).numpy()
+                em = _embed_mels(model, valid_mels, cfg.test_crops, cfg.crop_frames)
+                ev = evaluate_retrieval(et.astype(np.float64) @ em.T.astype(np.float64), list(tl[va_t]),
+                                        list(ml[va_m]), mappings=(mapping,), ks=(5,))
+                mrr = ev["mappings"][mapping]["model"]["micro"]["MRR"]
+                entry["valid_mrr"] = mrr
+                if not math.isnan(mrr) and (math.isnan(st.best_valid_mrr) or mrr > st.best_valid_mrr + 1e-9):
+                    st.best_valid_mrr, st.best_epoch, st.bad = mrr, st.epoch, 0
+                    st.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                else:
+                    st.bad += 1
+            st.history.append(entry)
+            st.epoch += 1
+            st.seconds += time.perf_counter() - t0
+            stopped = st.bad >= cfg.patience
+            if log is not None:
+                log(f"{SPACE} epoch {entry['epoch']}: "
+                    + ", ".join(f"{k} {v:.4f}" for k, v in entry.items() if k != "epoch"))
+            if ckpt is not None:
+                ckpt.parent.mkdir(parents=True, exist_ok=True)
+                tmp = ckpt.with_suffix(".tmp")
+                torch.save({
+                    "model": model.state_dict(), "optimizer": opt.state_dict(), "state": asdict(st),
+                    "gen": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                    "numpy_rng": rng.bit_generator.state, "initialised_from": initialised_from,
+                    "config": {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "patience")},
+                }, tmp)
+                os.replace(tmp, ckpt)
+        if st.best_state is not None:
+            model.load_state_dict(st.best_state)
+            best_epoch = st.best_epoch
+        else:
+            best_epoch = st.epoch - 1
+        model.eval()
+
+    tsl, msl = list(text_splits), list(music_splits)
+    card: dict[str, Any] = {
+        "space": SPACE,
+        "mapping": mapping,
+        "mapping_table": {t: sorted(MAPPINGS[mapping].get(t, ())) for t in text_vocab},
+        "vocabularies": {"text": text_vocab, "music": music_vocab},
+        "splits": {
+            "text": {s: tsl.count(s) for s in ("train", "valid", "test")},
+            "music": {s: msl.count(s) for s in ("train", "valid", "test")},
+        },
+        "data": {"n_texts": len(tsl), "n_clips": len(msl),
+                 "clip_seconds_total": round(sum(m.shape[0] for m in mels) * HOP / SAMPLE_RATE, 2)},
+        "seed": cfg.seed,
+        "config": asdict(cfg),
+        "training": {"best_epoch": best_epoch, "epochs_run": len(st.history), "best_valid_mrr": st.best_valid_mrr,
+                     "seconds": round(st.seconds, 3), "cnn_initialised_from": str(init_from) if initialised_from else None,
+                     "n_parameters": int(sum(p.numel() for p in model.parameters()))},
+        "metrics": {},
+    }
+    space = AudioTwoBranchSpace(model, card)
+    space.history = list(st.history)
+    tt = [i for i, s in enumerate(tsl) if s == "test"]
+    mt = [i for i, s in enumerate(msl) if s == "test"]
+    if tt and mt:
+        space.card["metrics"]["test"] = space.evaluate_mels(
+            text_x[tt], [text_labels[i] for i in tt], [mels[i] for i in mt], [music_labels[i] for i in mt],
+            prior_text_labels=[text_labels[i] for i in tr_t])
+    return space
+
+
+__all__ = ["SPACE", "AudioTrainConfig", "AudioTwoBranch", "AudioTwoBranchSpace", "train_two_branch_audio"]
