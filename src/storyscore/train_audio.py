@@ -50,13 +50,11 @@ from storyscore.audio.shortchunk import (
     log_mel_128,
     random_crops,
 )
+from storyscore.spaces.trained import CARD, CARD_FORMAT, WEIGHTS
 from storyscore.train import TEXT_DIM, _mlp, _triplet, relevance_matrix, sample_negatives
 from storyscore.vocab import MAPPINGS
 
 SPACE = "two_branch_cnn"
-WEIGHTS = "model.safetensors"
-CARD = "model.json"
-CARD_FORMAT = 1
 CHECKPOINT = "last.pt"
 
 
@@ -172,16 +170,9 @@ class AudioTwoBranchSpace:
 
     def save(self, directory: str | Path) -> Path:
         """Write model.safetensors + model.json into `directory` (created); returns the folder."""
-        from safetensors.torch import save_file
+        from storyscore.spaces.trained import save_model_files
 
-        from storyscore.spaces.trained import _clean
-
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        save_file(tensors, str(out / WEIGHTS), metadata={"space": SPACE, "version": self.version})
-        (out / CARD).write_text(json.dumps(_clean(self.card), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        return out
+        return save_model_files(directory, self.model, self.card, SPACE, self.version)
 
     @classmethod
     def load(cls, path: str | Path) -> AudioTwoBranchSpace:

@@ -31,6 +31,19 @@ CARD = "model.json"
 CARD_FORMAT = 1
 
 
+def save_model_files(directory: str | Path, model: torch.nn.Module, card: dict[str, Any], space: str,
+                     version: str) -> Path:
+    """Write a model's weights (safetensors) and card (JSON) into `directory`, created; returns the folder."""
+    from safetensors.torch import save_file
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(out / WEIGHTS), metadata={"space": space, "version": version})
+    (out / CARD).write_text(json.dumps(_clean(card), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return out
+
+
 def _clean(x: Any) -> Any:
     """JSON-safe copy: NaN/inf → None, numpy scalars → Python."""
     if isinstance(x, dict):
@@ -141,14 +154,7 @@ class TrainedSpace:
 
     def save(self, directory: str | Path) -> Path:
         """Write model.safetensors + model.json into `directory` (created); returns the folder."""
-        from safetensors.torch import save_file
-
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        save_file(tensors, str(out / WEIGHTS), metadata={"space": self.space, "version": self.version})
-        (out / CARD).write_text(json.dumps(_clean(self.card), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        return out
+        return save_model_files(directory, self.model, self.card, self.space, self.version)
 
     @classmethod
     def load(cls, path: str | Path, text_encoder: Callable[[list[str]], np.ndarray] | None = None) -> TrainedSpace:
