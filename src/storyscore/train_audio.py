@@ -23,7 +23,6 @@ The returned `AudioTwoBranchSpace` embeds texts (vectors) and audio arrays and s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -50,7 +49,7 @@ from storyscore.audio.shortchunk import (
     log_mel_128,
     random_crops,
 )
-from storyscore.spaces.trained import CARD, CARD_FORMAT, WEIGHTS
+from storyscore.spaces.trained import CARD, CARD_FORMAT, WEIGHTS, weights_digest
 from storyscore.train import TEXT_DIM, _mlp, _triplet, relevance_matrix, sample_negatives
 from storyscore.vocab import MAPPINGS
 
@@ -131,16 +130,9 @@ class AudioTwoBranchSpace:
         self.card.setdefault("audio_frontend", {"sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "hop": HOP,
                                                 "n_mels": N_MELS, "log": "log(1 + 10000 * mel power)"})
         self.card.setdefault("input_dims", {"text": int(model.text_mean.shape[0])})
-        self.version = self.card.get("version") or f"{SPACE}-{self._digest()}"
+        self.version = self.card.get("version") or f"{SPACE}-{weights_digest(self.model)}"
         self.card["version"] = self.version
         self.history: list[dict[str, float]] = []
-
-    def _digest(self) -> str:
-        h = hashlib.sha256()
-        for k, v in sorted(self.model.state_dict().items()):
-            h.update(k.encode())
-            h.update(v.detach().cpu().contiguous().numpy().tobytes())
-        return h.hexdigest()[:12]
 
     def embed_text_vectors(self, embeddings: np.ndarray) -> np.ndarray:
         """Space vectors of precomputed (n, 384) MiniLM embeddings."""

@@ -31,6 +31,15 @@ CARD = "model.json"
 CARD_FORMAT = 1
 
 
+def weights_digest(model: torch.nn.Module) -> str:
+    """Short hash of a model's weights: the space version, so stored vectors never outlive their model."""
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
 def save_model_files(directory: str | Path, model: torch.nn.Module, card: dict[str, Any], space: str,
                      version: str) -> Path:
     """Write a model's weights (safetensors) and card (JSON) into `directory`, created; returns the folder."""
@@ -83,7 +92,7 @@ class TrainedSpace:
         })
         self.space = self.card["space"]
         self.name = f"trained-{self.space}"
-        self.version = self.card.get("version") or f"{self.space}-{self._digest()}"
+        self.version = self.card.get("version") or f"{self.space}-{weights_digest(self.model)}"
         self.card["version"] = self.version
         voc = self.card["vocabularies"]
         # the mapping is frozen into the card (so a later change to vocab.MAPPINGS does not change the model)
@@ -94,13 +103,6 @@ class TrainedSpace:
             self.relevance = relevance_matrix(voc["text"], voc["music"], self.card["mapping"])
         self._text_encoder = text_encoder
         self.history: list[dict[str, float]] = []
-
-    def _digest(self) -> str:
-        h = hashlib.sha256()
-        for k, v in sorted(self.model.state_dict().items()):
-            h.update(k.encode())
-            h.update(v.detach().cpu().contiguous().numpy().tobytes())
-        return h.hexdigest()[:12]
 
     # --- EmotionSpace ---------------------------------------------------------------------
 
