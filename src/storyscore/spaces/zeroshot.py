@@ -85,16 +85,14 @@ def _clip(x: float, bound: float = 1.5) -> float:
 def descriptor_cues(analysis: TrackAnalysis) -> dict[str, tuple[float, float]]:
     """Each DSP cue's (valence, arousal) push, for the reading and for explanations."""
     d = analysis.descriptors
-    cues = {
+    bright = _clip(float(np.log2(max(d.brightness_hz, 1.0) / 1200.0)))
+    return {
         "tempo": (0.0, _clip((d.tempo_bpm - 105.0) / 35.0) if d.tempo_bpm > 0 else 0.0),
         "onsets": (0.0, _clip((d.onset_rate - 2.5) / 1.5)),
         "loudness": (0.0, _clip((d.loudness_db + 20.0) / 6.0)),
-        "brightness": (0.0, _clip(float(np.log2(max(d.brightness_hz, 1.0) / 1200.0)))),
+        "brightness": (0.3 * bright, bright),  # a bright timbre lifts arousal, and valence a little
         "mode": (_clip(d.mode_strength / 0.12), 0.0),
     }
-    v_bright = 0.3 * cues["brightness"][1]
-    cues["brightness"] = (v_bright, cues["brightness"][1])
-    return cues
 
 
 def tag_cues(analysis: TrackAnalysis) -> dict[str, tuple[float, float]]:
