@@ -76,3 +76,60 @@ def test_train_rejects_unknown_space(labelled: tuple[Path, Path], tmp_path: Path
                  "-q"])
     _, err = capsys.readouterr()
     assert code != 0 and "unknown space" in err and "Traceback" not in err
+
+
+def test_cnn_space_trains_resumes_evaluates_and_serves_match(labelled: tuple[Path, Path], music_dir: Path,
+                                                             tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """two_branch_cnn from the command line: trained from the clips' audio, resumed from its checkpoint,
+    evaluated, and used by `match`, which embeds the library's files once and reports one it cannot read."""
+    import shutil
+    import sqlite3
+
+    text, root = labelled
+    model = tmp_path / "cnn"
+    tiny = ["--cnn-width", "4", "--seed", "1", "-q"]
+    code = main(["train", "--space", "two_branch_cnn", "--text", str(text), "--music", str(root), "-o", str(model),
+                 "--epochs", "1", *tiny])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "broken.wav" in err and "| manual | model |" in out
+    assert (model / "checkpoint" / "last.pt").exists()
+    first = json.loads((model / "model.json").read_text())
+    assert first["space"] == "two_branch_cnn" and first["training"]["epochs_run"] == 1
+
+    code = main(["train", "--space", "two_branch_cnn", "--text", str(text), "--music", str(root), "-o", str(model),
+                 "--epochs", "2", "--resume", *tiny])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads((model / "model.json").read_text())["training"]["epochs_run"] == 2
+    code = main(["train", "--space", "two_branch_cnn", "--text", str(text), "--music", str(root), "-o", str(model),
+                 "--epochs", "3", "--resume", "--cnn-width", "8", "-q"])  # not the checkpoint's configuration
+    _, err = capsys.readouterr()
+    assert code == 2 and "different configuration" in err and "Traceback" not in err
+
+    code = main(["evaluate", str(model), "--text", str(text), "--music", str(root), "--json", "-q"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    results = json.loads(out)
+    assert results["mappings"]["manual"]["model"]["n_queries"] > 0 and "skipped" in results["tag_to_music"]
+
+    library = tmp_path / "music"
+    shutil.copytree(music_dir, library)
+    db = tmp_path / "lib.sqlite"
+    assert main(["index", str(library), "--db", str(db), "-q"]) == 0
+    (library / "low drone.ogg").unlink()  # gone since indexing: reported by the first query, not fatal
+    capsys.readouterr()
+    code = main(["match", "--db", str(db), "--model", str(model), "--json", "--top", "5", "-q", "--text",
+                 "The king wept over his daughter's grave."])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "skipped" in err and "low drone.ogg" in err and "no such file" in err
+    result = json.loads(out)
+    assert result["space"] == "trained-two_branch_cnn" and len(result["results"]) == 4
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT COUNT(*) FROM vectors WHERE space='trained-two_branch_cnn'").fetchone()[0]
+    assert stored == 4
+    code = main(["match", "--db", str(db), "--model", str(model), "--json", "--top", "5", "-q", "--text",
+                 "The king wept over his daughter's grave."])
+    again, _ = capsys.readouterr()
+    assert code == 0 and json.loads(again)["results"] == result["results"]  # the stored vectors, same ranking

@@ -28,6 +28,20 @@ def _space(args: argparse.Namespace):  # -> str | EmotionSpace
     return args.space
 
 
+def _open_matcher(db: Path, args: argparse.Namespace):  # -> search.Matcher
+    """The store opened in the chosen space. A trained space whose music branch reads audio embeds the
+    library's files on first use (with progress); files it cannot read are reported, not fatal."""
+    from storyscore.search import Matcher
+
+    space = _space(args)
+    label = f"embedding the library in {getattr(space, 'name', space)}"
+    with _Progress(label, getattr(args, "quiet", False)) as progress:
+        matcher = Matcher(db, space, progress=progress)
+    for path, reason in matcher.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return matcher
+
+
 def _err(message: str) -> None:
     print(f"storyscore: error: {message}", file=sys.stderr)
 
@@ -94,11 +108,11 @@ def _read_query(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from storyscore.search import Matcher, check_query, match_json
+    from storyscore.search import check_query, match_json
 
     text, source = _read_query(args)
     text = check_query(text, source)
-    with Matcher(_db(args), _space(args)) as matcher:
+    with _open_matcher(_db(args), args) as matcher:
         emotion, results = matcher.match(text, args.top)
         space = matcher.space_name
     if args.json:
@@ -136,11 +150,10 @@ def _plan_options(args: argparse.Namespace, story_words: int):  # -> PlanOptions
 def make_story_plan(story_path: str, db: Path, args: argparse.Namespace):  # -> Plan
     from storyscore.plan.planner import make_plan
     from storyscore.plan.reader import read_story
-    from storyscore.search import Matcher
 
     story = read_story(story_path)
     options = _plan_options(args, story.n_words)
-    with Matcher(db, _space(args)) as matcher, _Progress("reading the story", args.quiet) as bar:
+    with _open_matcher(db, args) as matcher, _Progress("reading the story", args.quiet) as bar:
         return make_plan(story, matcher, options=options,
                          progress=lambda stage, done, total: bar(done, total, stage))
 
@@ -214,17 +227,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _labelled_data(args: argparse.Namespace):  # -> LabelledData
-    from storyscore.experiment import load_labelled
+def _labelled_data(args: argparse.Namespace, space: str):  # -> LabelledData
+    from storyscore.experiment import features_for, load_labelled
 
-    with _Progress("analysing labelled audio", args.quiet) as progress:
+    with _Progress("reading labelled audio", args.quiet) as progress:
         data = load_labelled(args.text, args.music, text_kind=args.text_kind, music_kind=args.music_kind,
-                             audio_dir=args.audio_dir, progress=progress)
+                             audio_dir=args.audio_dir, progress=progress, features=features_for(space))
     for issue in data.issues:
         print(f"skipped row {issue}", file=sys.stderr)
     for path, reason in data.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
-    print(f"{len(data.texts)} labelled passages, {len(data.analyses)} labelled clips", file=sys.stderr)
+    print(f"{len(data.texts)} labelled passages, {data.n_clips} labelled clips", file=sys.stderr)
     return data
 
 
@@ -232,10 +245,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from storyscore.experiment import train_space
     from storyscore.metrics import to_markdown
 
-    data = _labelled_data(args)
+    data = _labelled_data(args, args.space)
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     model = train_space(args.space, data, args.out, mapping=args.mapping, seed=args.seed, epochs=args.epochs,
-                        log=log)
+                        log=log, resume=args.resume, init_from=args.init_from, cnn_width=args.cnn_width)
     test = (model.card.get("metrics") or {}).get("test")
     if test:
         print(to_markdown(test))
@@ -250,7 +263,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from storyscore.metrics import to_markdown
 
     model = load_model(args.model)
-    data = _labelled_data(args)
+    data = _labelled_data(args, model.space)
     results = evaluate_space(model, data)
     if args.json:
         print(json.dumps(results, indent=2, default=float))
@@ -318,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
     p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_match)
 
     def with_plan_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -360,11 +374,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_labelled_data(sub.add_parser("train", help="train an emotion space on labelled text and music"))
     p.add_argument("--space", required=True, help="classification, va, wordvec, two_branch, three_branch, "
-                   "supcon or va_regularised")
+                   "supcon, va_regularised (heads on frozen features) or two_branch_cnn (a short-chunk CNN "
+                   "learned from the audio)")
     p.add_argument("-o", "--out", required=True, help="folder for model.safetensors and model.json")
     p.add_argument("--mapping", default="manual", help="text label → mood mapping: manual (default), va, w2v")
     p.add_argument("--seed", type=int, default=0, help="split and initialisation seed (default 0)")
     p.add_argument("--epochs", type=int, help="most epochs (early stopping on validation MRR decides)")
+    p.add_argument("--resume", action="store_true", help="two_branch_cnn: continue from OUT/checkpoint/last.pt")
+    p.add_argument("--init-from", metavar="MODEL", help="two_branch_cnn: start the CNN from a trained model "
+                   "folder or checkpoint")
+    p.add_argument("--cnn-width", type=int, help="two_branch_cnn: channel width (default 32; the paper's 128)")
     p.set_defaults(func=cmd_train)
 
     p = with_labelled_data(sub.add_parser("evaluate", help="P@5, P@10, MRR, nDCG of a trained space"))

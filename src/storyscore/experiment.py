@@ -15,6 +15,8 @@ from storyscore.errors import AudioDecodeError, InputError
 ProgressFn = Callable[[int, int, str], None]
 TEXT_KINDS = ("folder", "alm", "isear", "emobank")
 MUSIC_KINDS = ("folder", "audioset")
+CNN_SPACE = "two_branch_cnn"  # the space whose music branch learns from log-mel audio (storyscore.train_audio)
+MEL_EXCERPT_SECONDS = 60.0  # the CNN trains on the middle minute of longer clips (memory: ≈1.9 MB per clip)
 
 
 @dataclass
@@ -22,19 +24,30 @@ class LabelledData:
     texts: list[str]
     text_labels: list[str]
     text_ids: list[str]
-    analyses: list[Any]  # TrackAnalysis
+    analyses: list[Any]  # TrackAnalysis (features="analysis")
     music_labels: list[str]
     music_ids: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)  # audio (file, reason)
     issues: list[str] = field(default_factory=list)  # rows the loaders rejected, as 'file:line: problem'
+    mels: list[np.ndarray] = field(default_factory=list)  # 128-bin log-mels (features="mel")
+
+    @property
+    def n_clips(self) -> int:
+        return len(self.music_labels)
 
 
 def load_labelled(text_path: str | Path, music_path: str | Path, *, text_kind: str = "folder",
                   music_kind: str = "folder", audio_dir: str | Path | None = None,
-                  progress: ProgressFn | None = None) -> LabelledData:
-    """Labelled passages and analysed labelled clips. Rows a loader rejects are reported by the loader."""
+                  progress: ProgressFn | None = None, features: str = "analysis") -> LabelledData:
+    """Labelled passages and labelled clips, read as ``features``: ``"analysis"`` (musicnn + descriptors,
+    what the head spaces take) or ``"mel"`` (16 kHz 128-bin log-mel, the middle `MEL_EXCERPT_SECONDS`
+    of each clip, what the CNN takes). Rows a loader rejects are reported by the loader."""
     from storyscore.audio.encoder import analyse_file
+    from storyscore.audio.shortchunk import log_mel_file
     from storyscore.datasets import load_music_dataset, load_text_dataset
+
+    if features not in ("analysis", "mel"):
+        raise ValueError(f"unknown features {features!r}")
 
     if text_kind not in TEXT_KINDS:
         raise InputError(f"unknown text dataset kind {text_kind!r}; choose one of {', '.join(TEXT_KINDS)}")
@@ -54,7 +67,10 @@ def load_labelled(text_path: str | Path, music_path: str | Path, *, text_kind: s
         if progress:
             progress(k, len(clips), str(clip.path))
         try:
-            data.analyses.append(analyse_file(clip.path))
+            if features == "mel":
+                data.mels.append(log_mel_file(clip.path, excerpt_seconds=MEL_EXCERPT_SECONDS))
+            else:
+                data.analyses.append(analyse_file(clip.path))
         except AudioDecodeError as exc:
             data.skipped.append((str(clip.path), str(exc).removeprefix(f"{clip.path}: ")))
             continue
@@ -62,23 +78,41 @@ def load_labelled(text_path: str | Path, music_path: str | Path, *, text_kind: s
         data.music_ids.append(clip.id)
     if progress:
         progress(len(clips), len(clips), "")
-    if not data.analyses:
+    if not data.music_labels:
         raise InputError(f"{music_path}: no usable labelled audio")
     return data
 
 
+def features_for(space: str) -> str:
+    """What `load_labelled` must read for a space: log-mels for the CNN, analyses for the others."""
+    return "mel" if space == CNN_SPACE else "analysis"
+
+
 def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping: str = "manual", seed: int = 0,
-                epochs: int | None = None, log: Callable[[str], None] | None = None) -> Any:
-    """Split (stratified, seeded 60/20/20), train, save to `out_dir`, and return the TrainedSpace."""
+                epochs: int | None = None, log: Callable[[str], None] | None = None, resume: bool = False,
+                init_from: str | Path | None = None, cnn_width: int | None = None) -> Any:
+    """Split (stratified, seeded 60/20/20), train, save to `out_dir`, and return the trained space.
+
+    The CNN space (`CNN_SPACE`) keeps a checkpoint after every epoch in ``out_dir/checkpoint/last.pt``;
+    ``resume`` continues from it, ``init_from`` (a saved CNN model folder or checkpoint) starts its CNN
+    from trained weights, ``cnn_width`` sets its channel width. The head spaces train in seconds and
+    take none of these."""
     from storyscore.datasets.splits import stratified_split
     from storyscore.text.encoder import embed_passages
     from storyscore.train import SPACES, TrainConfig, train
 
-    if space not in SPACES:
-        raise InputError(f"unknown space {space!r}; choose one of {', '.join(SPACES)}")
+    if space not in (*SPACES, CNN_SPACE):
+        raise InputError(f"unknown space {space!r}; choose one of {', '.join((*SPACES, CNN_SPACE))}")
+    if space != CNN_SPACE and (resume or init_from is not None or cnn_width is not None):
+        raise InputError(f"--resume, --init-from and --cnn-width apply to {CNN_SPACE} only "
+                         f"({space} trains in seconds on frozen features)")
     fractions = {"train": 0.6, "valid": 0.2, "test": 0.2}
     text_split = stratified_split(data.text_ids, data.text_labels, fractions, seed)
     music_split = stratified_split(data.music_ids, data.music_labels, fractions, seed)
+    if space == CNN_SPACE:
+        return _train_cnn(data, out_dir, [text_split[i] for i in data.text_ids],
+                          [music_split[i] for i in data.music_ids], mapping=mapping, seed=seed, epochs=epochs,
+                          log=log, resume=resume, init_from=init_from, cnn_width=cnn_width)
     config = TrainConfig(seed=seed) if epochs is None else TrainConfig(seed=seed, epochs=epochs)
     model = train(space, embed_passages(data.texts), data.text_labels, [text_split[i] for i in data.text_ids],
                   data.analyses, data.music_labels, [music_split[i] for i in data.music_ids],
@@ -90,6 +124,36 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
     return model
 
 
+def _train_cnn(data: LabelledData, out_dir: str | Path, text_splits: list[str], music_splits: list[str], *,
+               mapping: str, seed: int, epochs: int | None, log: Callable[[str], None] | None, resume: bool,
+               init_from: str | Path | None, cnn_width: int | None) -> Any:
+    from dataclasses import replace
+
+    from storyscore.text.encoder import embed_passages
+    from storyscore.train_audio import AudioTrainConfig, train_two_branch_audio
+
+    if not data.mels:
+        raise InputError(f"{CNN_SPACE} trains on audio: load the labelled data with features='mel'")
+    config = AudioTrainConfig(seed=seed)
+    if epochs is not None:
+        config = replace(config, epochs=epochs)
+    if cnn_width is not None:
+        config = replace(config, cnn_width=cnn_width)
+    if init_from is not None and not Path(init_from).exists():
+        raise InputError(f"{init_from}: no such model or checkpoint to start the CNN from")
+    try:
+        model = train_two_branch_audio(
+            embed_passages(data.texts), data.text_labels, text_splits, [], data.music_labels, music_splits,
+            mapping=mapping, config=config, checkpoint_dir=Path(out_dir) / "checkpoint", resume=resume,
+            init_from=Path(init_from) if init_from is not None else None, log=log, mels=data.mels)
+    except ValueError as exc:  # a checkpoint of another configuration, no usable training pairs, ...
+        raise InputError(str(exc)) from None
+    model.card["data"].update({"texts": len(data.texts), "clips": data.n_clips, "skipped_clips": len(data.skipped),
+                               "clip_excerpt_seconds": MEL_EXCERPT_SECONDS})
+    model.save(out_dir)
+    return model
+
+
 def evaluate_space(model: Any, data: LabelledData, mappings: tuple[str, ...] = ("va", "w2v", "manual")) -> dict:
     """Text→music retrieval of a trained space on all the given data, with random and label-prior baselines,
     and, for spaces that can place a mood word, tag→music retrieval (macro ROC-AUC and PR-AUC)."""
@@ -97,6 +161,11 @@ def evaluate_space(model: Any, data: LabelledData, mappings: tuple[str, ...] = (
     from storyscore.text.encoder import embed_passages
     from storyscore.train import music_inputs
 
+    if model.space == CNN_SPACE:
+        results = model.evaluate_mels(embed_passages(data.texts), data.text_labels, data.mels, data.music_labels,
+                                      mappings=mappings)
+        results["tag_to_music"] = {"skipped": f"{model.space} has no way to place a mood word in its space"}
+        return results
     x = music_inputs(data.analyses)
     results = model.evaluate(embed_passages(data.texts), data.text_labels, x, data.music_labels,
                              mappings=mappings)
@@ -136,10 +205,23 @@ def music_tag_scores(model: Any, music: np.ndarray) -> tuple[np.ndarray, list[st
 
 
 def load_model(path: str | Path) -> Any:
-    from storyscore.spaces.trained import TrainedSpace
+    """A space saved by `storyscore train`: the head spaces (`TrainedSpace`) or the CNN space."""
+    import json
 
-    if not Path(path).exists():
+    from storyscore.spaces.trained import CARD, TrainedSpace
+
+    p = Path(path)
+    if not p.exists():
         raise InputError(f"{path}: no such model (train one with `storyscore train`)")
+    card_path = (p.parent if p.is_file() else p) / CARD
+    try:
+        space = json.loads(card_path.read_text(encoding="utf-8")).get("space") if card_path.is_file() else None
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        space = None  # TrainedSpace.load reports the broken card
+    if space == CNN_SPACE:
+        from storyscore.train_audio import AudioTwoBranchSpace
+
+        return AudioTwoBranchSpace.load(p)
     return TrainedSpace.load(path)
 
 
@@ -148,6 +230,9 @@ def umap_figure(model: Any, data: LabelledData, out_png: str | Path, *, seed: in
     from storyscore.text.encoder import embed_passages
     from storyscore.train import music_inputs
 
+    if model.space == CNN_SPACE:
+        return umap_plot(model, model.embed_text_vectors(embed_passages(data.texts)), data.text_labels,
+                         model.embed_mels(data.mels), data.music_labels, out_png, seed=seed)
     return umap_figure_arrays(model, embed_passages(data.texts), data.text_labels, music_inputs(data.analyses),
                               data.music_labels, out_png, seed=seed)
 
@@ -158,6 +243,13 @@ def umap_figure_arrays(model: Any, text_embeddings: np.ndarray, text_labels: lis
     it. Music dots are coloured by mood; passages are crosses coloured by their label's first mood under the
     model's mapping, so a good space puts each cross among dots of its colour. Inputs are MiniLM passage
     embeddings and `train.music_inputs` rows."""
+    return umap_plot(model, model.embed_text_vectors(text_embeddings), text_labels,
+                     model.embed_music_inputs(music_x), music_labels, out_png, seed=seed, title=title)
+
+
+def umap_plot(model: Any, text: np.ndarray, text_labels: list[str], music: np.ndarray, music_labels: list[str],
+              out_png: str | Path, *, seed: int = 0, title: str = "") -> Path:
+    """`umap_figure_arrays` from the space's own text and music vectors."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -166,8 +258,6 @@ def umap_figure_arrays(model: Any, text_embeddings: np.ndarray, text_labels: lis
 
     from storyscore.vocab import AUDIOSET_MOODS
 
-    text = model.embed_text_vectors(text_embeddings)
-    music = model.embed_music_inputs(music_x)
     if text.shape[1] != music.shape[1]:
         raise InputError(f"{model.name}: its text and music vectors differ in size "
                          f"({text.shape[1]} vs {music.shape[1]}), so passages cannot be placed on the music map")

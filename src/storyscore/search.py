@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -53,12 +54,18 @@ def _music_cues(desc: dict[str, float | str]) -> str:
 class Matcher:
     """A store opened in one space: scores passages against every track (plan.model.Matcher protocol)."""
 
-    def __init__(self, db: str | Path, space: str | EmotionSpace = DEFAULT_SPACE) -> None:
+    def __init__(self, db: str | Path, space: str | EmotionSpace = DEFAULT_SPACE, *,
+                 progress: Callable[[int, int, str], None] | None = None) -> None:
         self.space = get_space(space) if isinstance(space, str) else space
         self.space_name = self.space.name
         self.store = Store(db, create=False)
+        self.skipped: list[tuple[str, str]] = []  # (file, reason): tracks a space reading audio could not read
         if self.space.name not in ZERO_SHOT_SPACES:
-            self._embed_missing_tracks()
+            try:
+                self._embed_missing_tracks(progress)
+            except BaseException:
+                self.store.close()
+                raise
         ids, self.matrix = self.store.vectors(self.space.name, self.space.version)
         if len(ids) == 0:
             self.store.close()
@@ -69,16 +76,34 @@ class Matcher:
     def close(self) -> None:
         self.store.close()
 
-    def _embed_missing_tracks(self) -> None:
-        """A trained space's vectors are computed from the stored analyses (no audio is decoded again) for
-        tracks that have none in this model's version, and kept in the store for the next query."""
+    def _embed_missing_tracks(self, progress: Callable[[int, int, str], None] | None) -> None:
+        """A trained space's vectors, for tracks that have none in this model's version, are computed and
+        kept in the store for the next query: from the stored analyses (no audio decoded again), or, for a
+        space whose music branch reads audio (the CNN), from each file, stored as it goes so an
+        interrupted first query loses nothing; files it cannot read are reported in `skipped`."""
         name, version = self.space.name, self.space.version
         current = {tid for (tid,) in self.store.conn.execute(
             "SELECT track_id FROM vectors WHERE space=? AND version=?", (name, version))}
-        missing = [t.track_id for t in self.store.tracks() if t.track_id not in current]
-        for start in range(0, len(missing), 2048):
-            part = missing[start:start + 2048]
-            self.store.put_vectors(name, version, part, self.space.embed_audio(self.store.analyses(part)))
+        missing = [t for t in self.store.tracks() if t.track_id not in current]
+        if not getattr(self.space, "reads_audio", False):
+            ids = [t.track_id for t in missing]
+            for start in range(0, len(ids), 2048):
+                part = ids[start:start + 2048]
+                self.store.put_vectors(name, version, part, self.space.embed_audio(self.store.analyses(part)))
+            return
+        from storyscore.errors import AudioDecodeError
+
+        for k, track in enumerate(missing):
+            if progress:
+                progress(k, len(missing), track.path)
+            try:
+                vector = self.space.embed_file(track.path)
+            except AudioDecodeError as exc:
+                self.skipped.append((track.path, str(exc).removeprefix(f"{track.path}: ")))
+                continue
+            self.store.put_vectors(name, version, [track.track_id], vector[None, :])
+        if progress:
+            progress(len(missing), len(missing), "")
 
     def __enter__(self) -> Matcher:
         return self

@@ -143,6 +143,32 @@ class AudioTwoBranchSpace:
     def embed_mels(self, mels: Sequence[np.ndarray]) -> np.ndarray:
         return _embed_mels(self.model, mels, self.cfg.test_crops, self.cfg.crop_frames)
 
+    # --- EmotionSpace ---------------------------------------------------------------------
+    # The music branch reads audio, not the store's analyses: `reads_audio` tells the search to decode
+    # each library file once (`embed_file`) and keep the vectors under this model's version.
+    reads_audio = True
+
+    def text_inputs(self, passages: list[str]) -> np.ndarray:
+        """The (n, 384) MiniLM passage embeddings the text branch takes."""
+        from storyscore.text.encoder import embed_passages
+
+        return embed_passages(list(passages))
+
+    def embed_text(self, passages: list[str]) -> np.ndarray:
+        return self.embed_text_vectors(self.text_inputs(passages))
+
+    def embed_file(self, path: str | Path) -> np.ndarray:
+        """(dim,) space vector of an audio file (decoded at 16 kHz; ``test_crops`` crops averaged over the
+        whole track). Unusable files raise AudioDecodeError naming the file."""
+        from storyscore.audio.shortchunk import log_mel_file
+
+        return self.embed_mels([log_mel_file(path)])[0]
+
+    def embed_audio(self, analyses: Sequence[Any]) -> np.ndarray:
+        from storyscore.errors import InputError
+
+        raise InputError(f"{self.name} reads audio, not stored analyses: embed files with embed_file")
+
     def embed_audio_arrays(self, audio: Sequence[np.ndarray]) -> np.ndarray:
         """Space vectors of 16 kHz mono clips (``test_crops`` crops averaged)."""
         return self.embed_mels([log_mel_128(a) for a in audio])
@@ -289,7 +315,8 @@ def train_two_branch_audio(
         if resume and ckpt is not None and ckpt.is_file():
             saved = torch.load(ckpt, map_location="cpu", weights_only=False)
             if saved["config"] != {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "patience")}:
-                raise ValueError(f"{ckpt}: checkpoint was written with a different configuration")
+                raise ValueError(f"{ckpt}: checkpoint was written with a different configuration "
+                                 "(resume with the same settings, or train into a new folder)")
             model.load_state_dict(saved["model"])
             opt.load_state_dict(saved["optimizer"])
             st = _State(**saved["state"])

@@ -18,6 +18,7 @@ Clips shorter than a crop are zero-padded at the end (zero is the log-mel of sil
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -45,6 +46,20 @@ def log_mel_128(audio16k: np.ndarray) -> np.ndarray:
     mel = librosa.feature.melspectrogram(y=y, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS,
                                          power=2.0)
     return np.log1p(LOG_MEL_SCALE * mel).T.astype(np.float32)
+
+
+def log_mel_file(path: str | Path, *, excerpt_seconds: float | None = None) -> np.ndarray:
+    """`log_mel_128` of an audio file decoded to 16 kHz mono (`storyscore.audio.decode.load_audio`: bad
+    files raise AudioDecodeError naming the file). With ``excerpt_seconds`` only the middle that many
+    seconds are kept, which bounds the memory a training set of long tracks takes (60 s of log-mel ≈ 1.9 MB)."""
+    from storyscore.audio.decode import load_audio
+
+    audio = load_audio(path, SAMPLE_RATE)
+    if excerpt_seconds is not None and len(audio) > excerpt_seconds * SAMPLE_RATE:
+        keep = int(excerpt_seconds * SAMPLE_RATE)
+        start = (len(audio) - keep) // 2
+        audio = audio[start: start + keep]
+    return log_mel_128(audio)
 
 
 def _pad(mel: np.ndarray, frames: int) -> np.ndarray:
@@ -130,5 +145,5 @@ class ShortChunkResNet(nn.Module):
 
 __all__ = [
     "CHUNK_FRAMES", "FRAMES_PER_SECOND", "HOP", "N_FFT", "N_MELS", "SAMPLE_RATE", "TEST_CROPS",
-    "ShortChunkResNet", "block_channels", "even_crops", "log_mel_128", "random_crops",
+    "ShortChunkResNet", "block_channels", "even_crops", "log_mel_128", "log_mel_file", "random_crops",
 ]
