@@ -1,8 +1,10 @@
-"""Training emotion spaces as small PyTorch heads on FROZEN features.
+"""Training emotion spaces as small PyTorch heads on FROZEN features (optionally fine-tuning MiniLM's top).
 
-Inputs (the encoders are never fine-tuned, only the heads are trained):
+Inputs (by default the encoders are frozen and only the heads are trained):
 
-* text: the 384-d unit MiniLM passage embedding (`storyscore.text.encoder.embed_passages`);
+* text: the 384-d unit MiniLM passage embedding (`storyscore.text.encoder.embed_passages`); with
+  ``TrainConfig.text_layers = k > 0`` the top ``k`` of MiniLM's 6 layers are fine-tuned with the heads
+  (`storyscore.text.finetune`; the model then embeds passages with its own layers);
 * music: `music_inputs(analyses)` = musicnn pooled penultimate features (400) ‖ MTT and MSD tag
   probabilities (2 × 50) ‖ six DSP descriptors (tempo, onset rate, loudness, dynamic range,
   log brightness, mode strength) — 506 numbers.
@@ -46,6 +48,10 @@ the image of the text's label. Spaces (``space=`` names):
 
 Training: Adam (lr 1e-3, weight decay 1e-4), mini-batches, early stopping on the validation split's
 text→music MRR under the training mapping (`metrics.evaluate_retrieval`), best epoch's weights kept.
+Fine-tuning (``text_layers > 0``): the frozen bottom of MiniLM runs once over the training and validation
+texts (truncated to ``text_max_tokens`` word pieces) and every step runs the trainable top layers, which
+get their own learning rate ``text_lr``; the text standardisation statistics still come from the frozen
+passage embeddings of the training split.
 Deterministic for a given seed: all randomness comes from a seeded generator inside
 `torch.random.fork_rng`, so the caller's global RNG state is left untouched.
 """
@@ -95,6 +101,13 @@ class TrainConfig:
     va_weight: float = 0.5  # va_regularised
     va_source: str = "warriner"
     seed: int = 0
+    # Fine-tuning MiniLM: how many of its top transformer layers train with the heads (0 = frozen encoder,
+    # 6 = all layers; the word-piece embeddings always stay frozen), their learning rate, and the length
+    # training passages are truncated to, in word pieces ([CLS] and [SEP] included). At inference a
+    # fine-tuned model reads whole passages as `embed_passages` does (sentence chunks, pooled).
+    text_layers: int = 0
+    text_lr: float = 2e-5
+    text_max_tokens: int = 128
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -160,10 +173,12 @@ def output_dim(space: str, n_text_labels: int, n_music_labels: int, dim: int) ->
 
 
 class Heads(nn.Module):
-    """Standardisation buffers + one MLP per branch (text, music, and tag for ``three_branch``)."""
+    """Standardisation buffers + one MLP per branch (text, music, and tag for ``three_branch``), and with
+    ``text_layers > 0`` the fine-tuned top MiniLM layers as ``encoder`` (a `text.finetune.TextTop`), so
+    they are saved, snapshotted and hashed with the heads."""
 
     def __init__(self, space: str, n_text_labels: int, n_music_labels: int, hidden: int, dim: int,
-                 dropout: float, text_dim: int = TEXT_DIM, music_dim: int = MUSIC_DIM) -> None:
+                 dropout: float, text_dim: int = TEXT_DIM, music_dim: int = MUSIC_DIM, text_layers: int = 0) -> None:
         super().__init__()
         self.space = space
         t_out, m_out = output_dim(space, n_text_labels, n_music_labels, dim)
@@ -174,6 +189,12 @@ class Heads(nn.Module):
         for name, n in (("text", text_dim), ("music", music_dim)):
             self.register_buffer(f"{name}_mean", torch.zeros(n))
             self.register_buffer(f"{name}_std", torch.ones(n))
+        # created last: the heads' initialisation draws the same random numbers with or without it
+        self.encoder: nn.Module | None = None
+        if text_layers > 0:
+            from storyscore.text.finetune import TextTop
+
+            self.encoder = TextTop(text_layers)
 
     def _out(self, y: torch.Tensor) -> torch.Tensor:
         if self.space == "classification":
@@ -184,6 +205,12 @@ class Heads(nn.Module):
 
     def embed_text(self, x: torch.Tensor) -> torch.Tensor:
         return self._out(self.text((x - self.text_mean) / self.text_std))
+
+    def encode_text(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(B, 384) unit text inputs from MiniLM's frozen-bottom states through the fine-tuned layers."""
+        if self.encoder is None:
+            raise ValueError("this model's text encoder is frozen: its inputs are embed_passages vectors")
+        return self.encoder(hidden, mask)
 
     def embed_music(self, x: torch.Tensor) -> torch.Tensor:
         return self._out(self.music((x - self.music_mean) / self.music_std))
@@ -270,6 +297,14 @@ class _Data:
     tag_vectors: torch.Tensor | None = None  # (T + M, 50): text labels then moods
     va_text: torch.Tensor | None = None
     va_music: torch.Tensor | None = None
+    text_hidden: Any = None  # text.finetune.HiddenStates of the training texts, when fine-tuning
+
+
+def _text_batch(model: Heads, d: _Data, tb: torch.Tensor) -> torch.Tensor:
+    """The text branch's outputs for training texts `tb`: frozen inputs, or the fine-tuned encoder's."""
+    if d.text_hidden is None:
+        return model.embed_text(d.text_x[tb])
+    return model.embed_text(model.encode_text(*d.text_hidden.batch(tb)))
 
 
 @dataclass
@@ -285,17 +320,17 @@ def _batch_loss(space: str, model: Heads, d: _Data, tb: torch.Tensor, mb: torch.
                 cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
     """Loss of one step; `tb` texts, `mb` clips (for pair spaces `mb` holds each text's positive)."""
     if space == "classification":
-        return F.cross_entropy(model.embed_text(d.text_x[tb]), d.text_y[tb]) + F.cross_entropy(
+        return F.cross_entropy(_text_batch(model, d, tb), d.text_y[tb]) + F.cross_entropy(
             model.embed_music(d.music_x[mb]), d.music_y[mb])
     if space == "va":
-        return F.mse_loss(model.embed_text(d.text_x[tb]), d.text_targets[tb]) + F.mse_loss(
+        return F.mse_loss(_text_batch(model, d, tb), d.text_targets[tb]) + F.mse_loss(
             model.embed_music(d.music_x[mb]), d.music_targets[mb])
     if space == "wordvec":
-        t = model.embed_text(d.text_x[tb])
+        t = _text_batch(model, d, tb)
         m = model.embed_music(d.music_x[mb])
         return (1 - (t * d.text_targets[tb]).sum(-1)).mean() + (1 - (m * d.music_targets[mb]).sum(-1)).mean()
 
-    t = model.embed_text(d.text_x[tb])
+    t = _text_batch(model, d, tb)
     rel_tm = d.rel[d.text_y[tb]]  # (B, M_vocab)
     if space in ("two_branch", "va_regularised"):
         # uniform negatives among ALL training clips whose mood is not relevant to the anchor's label
@@ -350,8 +385,13 @@ def fit(
     mapping: str = "manual",
     config: TrainConfig | None = None,
     log: Any = None,
+    texts: Sequence[str] | None = None,
 ) -> tuple[TrainResult, list[str], list[str]]:
-    """Train a space's heads; returns (result, text vocabulary, music vocabulary). Lower level than `train`."""
+    """Train a space's heads; returns (result, text vocabulary, music vocabulary). Lower level than `train`.
+
+    ``text_x`` are the frozen (n, 384) passage embeddings; with ``config.text_layers > 0`` they only give
+    the standardisation statistics and ``texts`` (the n raw passages, required) feed the fine-tuned encoder.
+    """
     from storyscore.metrics import evaluate_retrieval
 
     if space not in SPACES:
@@ -359,6 +399,7 @@ def fit(
     if mapping not in MAPPINGS:
         raise ValueError(f"unknown mapping {mapping!r} (use one of {sorted(MAPPINGS)})")
     cfg = config or TrainConfig()
+    _check_text_layers(cfg, texts, len(text_x))
     text_x = np.asarray(text_x, dtype=np.float32)
     music_x = np.asarray(music_x, dtype=np.float32)
     ts, ms = np.asarray(text_splits), np.asarray(music_splits)
@@ -374,10 +415,19 @@ def fit(
     rel = relevance_matrix(text_vocab, music_vocab, mapping)
 
     with torch.random.fork_rng(devices=[]):
+        train_hidden = valid_hidden = None
+        if cfg.text_layers > 0:  # inside fork_rng: loading MiniLM must not move the caller's RNG either
+            from storyscore.text.finetune import MINILM_LAYERS, bottom_hidden
+
+            # the frozen bottom runs once here; each step then runs only the trainable top layers
+            frozen = MINILM_LAYERS - cfg.text_layers
+            assert texts is not None  # checked above
+            train_hidden = bottom_hidden([str(texts[i]) for i in tr_t], frozen, cfg.text_max_tokens)
+            valid_hidden = bottom_hidden([str(texts[i]) for i in va_t], frozen, cfg.text_max_tokens)
         torch.manual_seed(cfg.seed)
         gen = torch.Generator().manual_seed(cfg.seed)
         model = Heads(space, len(text_vocab), len(music_vocab), cfg.hidden, cfg.dim, cfg.dropout,
-                      text_x.shape[1], music_x.shape[1])
+                      text_x.shape[1], music_x.shape[1], text_layers=cfg.text_layers)
         for name, x in (("text", text_x[tr_t]), ("music", music_x[tr_m])):
             std = x.std(axis=0)
             getattr(model, f"{name}_mean").copy_(torch.from_numpy(x.mean(axis=0)))
@@ -388,6 +438,7 @@ def fit(
             music_x=torch.from_numpy(music_x[tr_m]),
             music_y=torch.tensor([m_index[x] for x in ml[tr_m]]),
             rel=torch.from_numpy(rel),
+            text_hidden=train_hidden,
         )
         if space in ("va", "wordvec"):
             d.text_targets = torch.from_numpy(label_targets(space, list(tl[tr_t]), cfg.va_source))
@@ -405,7 +456,14 @@ def fit(
             raise ValueError(f"no training text has a relevant training clip under mapping {mapping!r}")
         rel_items = d.rel[d.text_y][:, d.music_y]  # (N_text, N_music)
 
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        if model.encoder is None:
+            opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        else:  # the pretrained layers move with their own (small) learning rate
+            enc = {id(p) for p in model.encoder.parameters()}
+            opt = torch.optim.Adam([
+                {"params": [p for p in model.parameters() if id(p) not in enc]},
+                {"params": list(model.encoder.parameters()), "lr": cfg.text_lr},
+            ], lr=cfg.lr, weight_decay=cfg.weight_decay)
         result = TrainResult(model=model)
         best_state: dict[str, torch.Tensor] | None = None
         bad = 0
@@ -434,7 +492,10 @@ def fit(
             if len(va_t) and len(va_m):
                 model.eval()
                 with torch.no_grad():
-                    et = model.embed_text(torch.from_numpy(text_x[va_t]))
+                    if valid_hidden is None:
+                        et = model.embed_text(torch.from_numpy(text_x[va_t]))
+                    else:
+                        et = model.embed_text(model.encoder.encode_states(valid_hidden))
                     em = model.embed_music(torch.from_numpy(music_x[va_m]))
                     if space == "classification":
                         et, em = et.softmax(-1), em.softmax(-1)
@@ -461,6 +522,21 @@ def fit(
     return result, text_vocab, music_vocab
 
 
+def _check_text_layers(cfg: TrainConfig, texts: Sequence[str] | None, n_text: int) -> None:
+    from storyscore.text.finetune import MINILM_LAYERS
+
+    if not 0 <= cfg.text_layers <= MINILM_LAYERS:
+        raise ValueError(f"text_layers must be within 0..{MINILM_LAYERS}, not {cfg.text_layers}")
+    if cfg.text_layers > 0:
+        if texts is None:
+            raise ValueError(f"text_layers={cfg.text_layers} fine-tunes the text encoder: pass the raw passages "
+                             "as texts=")
+        if len(texts) != n_text:
+            raise ValueError(f"texts has {len(texts)} passages but there are {n_text} text embeddings")
+        if cfg.text_max_tokens < 2:
+            raise ValueError(f"text_max_tokens must be at least 2 ([CLS] and [SEP]), not {cfg.text_max_tokens}")
+
+
 def train(
     space: str,
     text_embeddings: np.ndarray,
@@ -475,6 +551,7 @@ def train(
     data_description: dict[str, Any] | None = None,
     text_encoder: Any = None,
     log: Any = None,
+    texts: Sequence[str] | None = None,
 ):
     """Train a space and return it as a `storyscore.spaces.trained.TrainedSpace` (metrics on the test
     split, when it has items, are in ``space.card["metrics"]["test"]``).
@@ -484,13 +561,21 @@ def train(
     item's split: ``"train"``, ``"valid"`` (early stopping) or ``"test"`` (reported, never used to
     train). ``text_encoder`` (passages → embeddings) is what the returned space's `embed_text` calls;
     default MiniLM.
+
+    With ``config.text_layers > 0`` MiniLM's top layers are fine-tuned: ``texts`` (the n raw passages the
+    embeddings came from) is required, training reads them truncated to ``config.text_max_tokens`` word
+    pieces, the test split is scored through the fine-tuned encoder, and ``text_encoder`` must be left
+    out (the space embeds passages with its own layers).
     """
     from storyscore.spaces.trained import TrainedSpace
 
     cfg = config or TrainConfig()
+    if cfg.text_layers > 0 and text_encoder is not None:
+        raise ValueError("a fine-tuned space embeds passages with its own encoder: leave text_encoder out")
     music_x = music if isinstance(music, np.ndarray) else music_inputs(list(music))
     result, text_vocab, music_vocab = fit(space, text_embeddings, text_labels, text_splits, music_x,
-                                          music_labels, music_splits, mapping=mapping, config=cfg, log=log)
+                                          music_labels, music_splits, mapping=mapping, config=cfg, log=log,
+                                          texts=texts)
     ts, ms = list(text_splits), list(music_splits)
     card: dict[str, Any] = {
         "space": space,
@@ -512,8 +597,11 @@ def train(
     tt = [i for i, s in enumerate(ts) if s == "test"]
     mt = [i for i, s in enumerate(ms) if s == "test"]
     if tt and mt:
+        # a fine-tuned space is scored on its own encoder's view of the test passages
+        test_x = (np.asarray(text_embeddings)[tt] if cfg.text_layers == 0 or texts is None
+                  else trained.text_inputs([str(texts[i]) for i in tt]))
         trained.card["metrics"]["test"] = trained.evaluate(
-            np.asarray(text_embeddings)[tt], [text_labels[i] for i in tt], music_x[mt],
+            test_x, [text_labels[i] for i in tt], music_x[mt],
             [music_labels[i] for i in mt], prior_text_labels=[text_labels[i] for i, s in enumerate(ts) if s == "train"])
     trained.history = result.history
     return trained

@@ -2,7 +2,9 @@
 
 On disk a model is a folder with two files:
 
-* ``model.safetensors``: the heads' weights and the training-set standardisation statistics;
+* ``model.safetensors``: the heads' weights and the training-set standardisation statistics (and, for
+  a model trained with ``text_layers > 0``, its fine-tuned top MiniLM layers: the bottom layers and the
+  word-piece embeddings come from the installed model);
 * ``model.json``: the model card — space, encoders, input dims and music input layout, vocabularies,
   mapping (and its table as frozen into the model), data description, split sizes, test metrics, seed,
   training configuration and the storyscore pipeline version the music inputs come from.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -66,20 +69,32 @@ def _clean(x: Any) -> Any:
     return x
 
 
+def _text_encoder_description(model: Any) -> str:
+    from storyscore.text.encoder import TEXT_ENCODER_NAME
+
+    top = getattr(model, "encoder", None)
+    if top is None:
+        return f"sentence-transformers/{TEXT_ENCODER_NAME} (frozen, storyscore.text.encoder.embed_passages)"
+    total = top.frozen_layers + top.n_layers
+    return (f"sentence-transformers/{TEXT_ENCODER_NAME}, top {top.n_layers} of {total} layers fine-tuned "
+            f"(word-piece embeddings and bottom {top.frozen_layers} layers frozen; storyscore.text.finetune, "
+            "passages pooled as embed_passages)")
+
+
 class TrainedSpace:
-    """EmotionSpace from trained heads over frozen MiniLM (text) and musicnn+descriptor (music) inputs."""
+    """EmotionSpace from trained heads over MiniLM (text; frozen, or its top layers fine-tuned) and frozen
+    musicnn+descriptor (music) inputs."""
 
     def __init__(self, model: Any, card: dict[str, Any], text_encoder: Callable[[list[str]], np.ndarray] | None = None) -> None:
         from storyscore import __version__
         from storyscore.store import PIPELINE_VERSION
-        from storyscore.text.encoder import TEXT_ENCODER_NAME
         from storyscore.train import MUSIC_LAYOUT, relevance_matrix
 
         self.model = model.eval()
         self.card = dict(card)
         self.card.setdefault("format", CARD_FORMAT)
         self.card.setdefault("encoders", {
-            "text": f"sentence-transformers/{TEXT_ENCODER_NAME} (frozen, storyscore.text.encoder.embed_passages)",
+            "text": _text_encoder_description(model),
             "music": f"{ANALYSIS_VERSION} (frozen; storyscore.train.music_inputs)",
         })
         self.card.setdefault("input_dims", {"text": int(model.text_mean.shape[0]), "music": int(model.music_mean.shape[0])})
@@ -101,13 +116,36 @@ class TrainedSpace:
             self.relevance = np.array([[m in table.get(t, ()) for m in voc["music"]] for t in voc["text"]], dtype=bool)
         else:
             self.relevance = relevance_matrix(voc["text"], voc["music"], self.card["mapping"])
+        if text_encoder is not None and self.fine_tuned:
+            raise ValueError(f"{self.name} embeds passages with its own fine-tuned encoder: leave text_encoder out")
         self._text_encoder = text_encoder
+        # paragraph → weighted chunk sum of THIS model's encoder (the frozen model's cache would be wrong)
+        self._paragraph_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.history: list[dict[str, float]] = []
+
+    @property
+    def fine_tuned(self) -> bool:
+        """Whether the model carries fine-tuned MiniLM layers (its text inputs are then its own)."""
+        return getattr(self.model, "encoder", None) is not None
 
     # --- EmotionSpace ---------------------------------------------------------------------
 
+    def text_inputs(self, passages: list[str]) -> np.ndarray:
+        """The (n, 384) unit text inputs the heads take: `embed_passages` vectors (or the `text_encoder`
+        given) for a frozen encoder; for a fine-tuned one, the same paragraph/sentence-chunk pooling over
+        its own layers, with its own paragraph cache."""
+        if self._text_encoder is not None:
+            return self._text_encoder(list(passages))
+        if not self.fine_tuned:
+            from storyscore.text.encoder import embed_passages
+
+            return embed_passages(list(passages))
+        from storyscore.text.encoder import pool_passages
+
+        return pool_passages(list(passages), self.model.encoder.embed_sentences, self._paragraph_cache)
+
     def embed_text_vectors(self, embeddings: np.ndarray) -> np.ndarray:
-        """Space vectors of precomputed MiniLM embeddings (n, 384)."""
+        """Space vectors of precomputed text inputs (n, 384), as `text_inputs` gives them."""
         with torch.no_grad():
             y = self.model.embed_text(torch.as_tensor(np.asarray(embeddings, dtype=np.float32)))
             if self.space == "classification":
@@ -123,11 +161,7 @@ class TrainedSpace:
         return y.numpy().astype(np.float32)
 
     def embed_text(self, passages: list[str]) -> np.ndarray:
-        if self._text_encoder is None:
-            from storyscore.text.encoder import embed_passages
-
-            self._text_encoder = embed_passages
-        return self.embed_text_vectors(self._text_encoder(list(passages)))
+        return self.embed_text_vectors(self.text_inputs(passages))
 
     def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
         from storyscore.train import music_inputs
@@ -145,7 +179,8 @@ class TrainedSpace:
     def evaluate(self, text_embeddings: np.ndarray, text_labels: Sequence[str], music_inputs: np.ndarray,
                  music_labels: Sequence[str], mappings: Sequence[str] = ("va", "w2v", "manual"),
                  prior_text_labels: Sequence[str] | None = None, ks: Sequence[int] = (5, 10)) -> dict[str, Any]:
-        """`metrics.evaluate_retrieval` of this space's text→music scores (JSON-safe)."""
+        """`metrics.evaluate_retrieval` of this space's text→music scores (JSON-safe). `text_embeddings` are
+        the heads' inputs, `text_inputs(passages)`: for a fine-tuned model NOT the frozen `embed_passages`."""
         from storyscore.metrics import evaluate_retrieval
 
         scores = self.similarity(self.embed_text_vectors(text_embeddings), self.embed_music_inputs(music_inputs))
@@ -179,8 +214,13 @@ class TrainedSpace:
         if card.get("space") not in SPACES:
             raise InputError(f"{card_path}: unknown space {card.get('space')!r}")
         arch, dims, voc = card["architecture"], card["input_dims"], card["vocabularies"]
-        model = Heads(card["space"], len(voc["text"]), len(voc["music"]), arch["hidden"], arch["dim"],
-                      arch["dropout"], dims["text"], dims["music"])
+        # a fine-tuned model's top layers are rebuilt on the installed MiniLM, then get the saved weights
+        text_layers = (card.get("config") or {}).get("text_layers") or 0
+        try:
+            model = Heads(card["space"], len(voc["text"]), len(voc["music"]), arch["hidden"], arch["dim"],
+                          arch["dropout"], dims["text"], dims["music"], text_layers=int(text_layers))
+        except ValueError as exc:  # e.g. a text_layers this MiniLM does not have
+            raise InputError(f"{card_path}: {exc}") from None
         state = load_file(str(weights_path))
         missing, unexpected = model.load_state_dict(state, strict=False)
         if missing or unexpected:

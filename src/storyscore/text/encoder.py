@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -67,32 +68,43 @@ def embed_passages(passages: list[str], max_words: int = 120) -> np.ndarray:
     mean of its chunks. Paragraph results are cached, so a scene made of paragraphs read before (as `plan`
     does: paragraphs for the emotional arc, then whole scenes for the music) costs no second pass.
     """
+    return pool_passages(passages, embed_sentences, _paragraph_cache, max_words)
+
+
+def pool_passages(passages: list[str], embed: Callable[[list[str]], np.ndarray],
+                  cache: OrderedDict[str, np.ndarray], max_words: int = 120,
+                  cache_size: int = _CACHE_SIZE) -> np.ndarray:
+    """`embed_passages` over any sentence encoder `embed` (texts → (n, 384) unit rows) and paragraph `cache`.
+
+    The cache maps a paragraph to its word-weighted sum of chunk vectors, so it belongs to one encoder:
+    a fine-tuned encoder passes its own (`storyscore.spaces.trained`), never the frozen model's.
+    """
     todo: dict[str, list[str]] = {}
     for passage in passages:
         for para in _paragraphs(passage):
-            if para not in _paragraph_cache and para not in todo:
+            if para not in cache and para not in todo:
                 todo[para] = chunks(para, max_words) or [para]
     if todo:
         pieces = [piece for parts in todo.values() for piece in parts]
-        emb = embed_sentences(pieces)
+        emb = embed(pieces)
         k = 0
         for para, parts in todo.items():
             weights = np.asarray([max(1, word_count(p)) for p in parts], dtype=np.float32)
             # cached as the word-weighted sum, so paragraphs combine by plain addition
-            _paragraph_cache[para] = (emb[k:k + len(parts)] * weights[:, None]).sum(axis=0)
+            cache[para] = (emb[k:k + len(parts)] * weights[:, None]).sum(axis=0)
             k += len(parts)
-        while len(_paragraph_cache) > _CACHE_SIZE:
-            _paragraph_cache.popitem(last=False)
+        while len(cache) > cache_size:
+            cache.popitem(last=False)
     out = np.zeros((len(passages), TEXT_DIM), dtype=np.float32)
     for i, passage in enumerate(passages):
         for para in _paragraphs(passage):
-            vec = _paragraph_cache.get(para)
+            vec = cache.get(para)
             if vec is None:  # evicted while this batch was filled (batches larger than the cache)
                 parts = chunks(para, max_words) or [para]
                 weights = np.asarray([max(1, word_count(p)) for p in parts], dtype=np.float32)
-                vec = (embed_sentences(parts) * weights[:, None]).sum(axis=0)
+                vec = (embed(parts) * weights[:, None]).sum(axis=0)
             else:
-                _paragraph_cache.move_to_end(para)
+                cache.move_to_end(para)
             out[i] += vec
     out /= np.linalg.norm(out, axis=1, keepdims=True) + 1e-9
     return out
