@@ -133,3 +133,36 @@ def test_cnn_space_trains_resumes_evaluates_and_serves_match(labelled: tuple[Pat
                  "The king wept over his daughter's grave."])
     again, _ = capsys.readouterr()
     assert code == 0 and json.loads(again)["results"] == result["results"]  # the stored vectors, same ranking
+
+
+def test_fine_tuned_text_encoder_from_the_command_line(labelled: tuple[Path, Path], music_dir: Path,
+                                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--text-layers fine-tunes MiniLM's top layer with the heads; evaluate and match read passages with it."""
+    text, root = labelled
+    model = tmp_path / "ft"
+    code = main(["train", "--space", "two_branch", "--text-layers", "1", "--text", str(text), "--music", str(root),
+                 "-o", str(model), "--epochs", "3", "-q"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    card = json.loads((model / "model.json").read_text())
+    assert card["config"]["text_layers"] == 1 and "fine-tuned" in card["encoders"]["text"]
+
+    code = main(["evaluate", str(model), "--text", str(text), "--music", str(root), "--json", "-q"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["mappings"]["manual"]["model"]["n_queries"] > 0
+
+    db = tmp_path / "lib.sqlite"
+    assert main(["index", str(music_dir), "--db", str(db), "-q"]) == 0
+    capsys.readouterr()
+    code = main(["match", "--db", str(db), "--model", str(model), "--json", "--text", "They danced until dawn."])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["space"] == "trained-two_branch"
+
+    for bad in (["--text-layers", "7"], ["--space", "two_branch_cnn", "--text-layers", "1"]):
+        args = ["train", "--space", "two_branch", "--text", str(text), "--music", str(root), "-o", str(tmp_path / "x"),
+                "-q", *bad]
+        assert main(args) == 2
+        _, err = capsys.readouterr()
+        assert "--text-layers" in err and "Traceback" not in err

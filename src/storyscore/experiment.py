@@ -90,13 +90,13 @@ def features_for(space: str) -> str:
 
 def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping: str = "manual", seed: int = 0,
                 epochs: int | None = None, log: Callable[[str], None] | None = None, resume: bool = False,
-                init_from: str | Path | None = None, cnn_width: int | None = None) -> Any:
+                init_from: str | Path | None = None, cnn_width: int | None = None, text_layers: int = 0) -> Any:
     """Split (stratified, seeded 60/20/20), train, save to `out_dir`, and return the trained space.
 
     The CNN space (`CNN_SPACE`) keeps a checkpoint after every epoch in ``out_dir/checkpoint/last.pt``;
     ``resume`` continues from it, ``init_from`` (a saved CNN model folder or checkpoint) starts its CNN
     from trained weights, ``cnn_width`` sets its channel width. The head spaces train in seconds and
-    take none of these."""
+    take none of these; they can fine-tune MiniLM's top ``text_layers`` layers instead (0: frozen)."""
     from storyscore.datasets.splits import stratified_split
     from storyscore.text.encoder import embed_passages
     from storyscore.train import SPACES, TrainConfig, train
@@ -106,6 +106,10 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
     if space != CNN_SPACE and (resume or init_from is not None or cnn_width is not None):
         raise InputError(f"--resume, --init-from and --cnn-width apply to {CNN_SPACE} only "
                          f"({space} trains in seconds on frozen features)")
+    if text_layers and space == CNN_SPACE:
+        raise InputError(f"--text-layers applies to the head spaces; {CNN_SPACE} keeps MiniLM frozen")
+    if not 0 <= text_layers <= 6:
+        raise InputError(f"--text-layers {text_layers}: MiniLM has 6 layers (0 keeps it frozen)")
     fractions = {"train": 0.6, "valid": 0.2, "test": 0.2}
     text_split = stratified_split(data.text_ids, data.text_labels, fractions, seed)
     music_split = stratified_split(data.music_ids, data.music_labels, fractions, seed)
@@ -113,13 +117,15 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
         return _train_cnn(data, out_dir, [text_split[i] for i in data.text_ids],
                           [music_split[i] for i in data.music_ids], mapping=mapping, seed=seed, epochs=epochs,
                           log=log, resume=resume, init_from=init_from, cnn_width=cnn_width)
-    config = TrainConfig(seed=seed) if epochs is None else TrainConfig(seed=seed, epochs=epochs)
+    config = TrainConfig(seed=seed, text_layers=text_layers)
+    if epochs is not None:
+        config.epochs = epochs
     model = train(space, embed_passages(data.texts), data.text_labels, [text_split[i] for i in data.text_ids],
                   data.analyses, data.music_labels, [music_split[i] for i in data.music_ids],
                   mapping=mapping, config=config,
                   data_description={"texts": len(data.texts), "clips": len(data.analyses),
                                     "skipped_clips": len(data.skipped)},
-                  log=log)
+                  texts=data.texts, log=log)
     model.save(out_dir)
     return model
 
@@ -158,16 +164,15 @@ def evaluate_space(model: Any, data: LabelledData, mappings: tuple[str, ...] = (
     """Text→music retrieval of a trained space on all the given data, with random and label-prior baselines,
     and, for spaces that can place a mood word, tag→music retrieval (macro ROC-AUC and PR-AUC)."""
     from storyscore.metrics import tag_retrieval_auc
-    from storyscore.text.encoder import embed_passages
     from storyscore.train import music_inputs
 
     if model.space == CNN_SPACE:
-        results = model.evaluate_mels(embed_passages(data.texts), data.text_labels, data.mels, data.music_labels,
+        results = model.evaluate_mels(model.text_inputs(data.texts), data.text_labels, data.mels, data.music_labels,
                                       mappings=mappings)
         results["tag_to_music"] = {"skipped": f"{model.space} has no way to place a mood word in its space"}
         return results
     x = music_inputs(data.analyses)
-    results = model.evaluate(embed_passages(data.texts), data.text_labels, x, data.music_labels,
+    results = model.evaluate(model.text_inputs(data.texts), data.text_labels, x, data.music_labels,
                              mappings=mappings)
     tags = music_tag_scores(model, model.embed_music_inputs(x))
     if tags is None:
@@ -227,13 +232,12 @@ def load_model(path: str | Path) -> Any:
 
 def umap_figure(model: Any, data: LabelledData, out_png: str | Path, *, seed: int = 0) -> Path:
     """The paper's map of a space for labelled files (see `umap_figure_arrays`)."""
-    from storyscore.text.encoder import embed_passages
     from storyscore.train import music_inputs
 
     if model.space == CNN_SPACE:
-        return umap_plot(model, model.embed_text_vectors(embed_passages(data.texts)), data.text_labels,
+        return umap_plot(model, model.embed_text(data.texts), data.text_labels,
                          model.embed_mels(data.mels), data.music_labels, out_png, seed=seed)
-    return umap_figure_arrays(model, embed_passages(data.texts), data.text_labels, music_inputs(data.analyses),
+    return umap_figure_arrays(model, model.text_inputs(data.texts), data.text_labels, music_inputs(data.analyses),
                               data.music_labels, out_png, seed=seed)
 
 
