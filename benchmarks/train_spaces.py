@@ -8,12 +8,18 @@ initialisation each), reported as mean ± std. Each space is trained on the trai
 split with early stopping on the validation split, then evaluated text→music on the test split: P@5 and MRR
 (micro / macro) under the va / w2v / manual mappings, beside the random and label-prior baselines.
 
+The paper's own music encoder, a short-chunk ResNet CNN learned from the clips' 128-bin log-mel
+(``two_branch_cnn``, storyscore.train_audio), is trained on the same splits for the first --cnn-seeds seeds
+(default 1: about 10 minutes per seed on 2 cores at --cnn-width 16); its time and the process's peak memory
+are recorded. --cnn-seeds 0 leaves it out.
+
 Caveat: the music is synthetic (rendered from mood rules) and the passages were written for development, so
 these numbers measure the training machinery, not the paper's AudioSet/ISEAR setting.
 
 Markdown to stdout, JSON to benchmarks/results/train_spaces.json; models to benchmarks/.cache/models/<space>.
 
     python benchmarks/train_spaces.py [--per-class 20] [--seed 0] [--seeds 5] [--mapping manual] [--spaces a,b]
+                                      [--cnn-seeds 1] [--cnn-width 16] [--cnn-epochs 25]
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ import argparse
 import csv
 import json
 import math
+import resource
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +41,10 @@ sys.path.insert(0, str(HERE))
 from common import code_version  # noqa: E402
 
 from storyscore.datasets.splits import stratified_split  # noqa: E402
-from storyscore.experiment import umap_figure_arrays  # noqa: E402
+from storyscore.experiment import umap_figure_arrays, umap_plot  # noqa: E402
 from storyscore.train import SPACES, TrainConfig, music_inputs, train  # noqa: E402
+from storyscore.train_audio import SPACE as CNN_SPACE  # noqa: E402
+from storyscore.train_audio import AudioTrainConfig, train_two_branch_audio  # noqa: E402
 
 CACHE = HERE / ".cache"
 RESULTS = HERE / "results"
@@ -79,7 +89,21 @@ def music_data(per_class: int) -> tuple[list[str], list[str], np.ndarray]:
     return [it.id for it in items], [it.label for it in items], np.stack([cached[it.id] for it in items])
 
 
-def text_data() -> tuple[list[str], list[str], list[str], np.ndarray]:
+def mel_data(per_class: int, ids: list[str]) -> list[np.ndarray]:
+    """128-bin log-mels of the mood-set clips (whole 15-s clips), in `ids` order, for the CNN."""
+    from storyscore.audio.shortchunk import log_mel_file
+
+    t0 = time.perf_counter()
+    mels = [log_mel_file(MOODSET_DIR / "audio" / i) for i in ids]
+    log(f"log-mel of {len(mels)} clips ({time.perf_counter() - t0:.0f} s)")
+    return mels
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def text_data() -> tuple[list[str], list[str], list[str], np.ndarray, list[str]]:
     from storyscore.text.encoder import embed_passages
 
     with PASSAGES.open(encoding="utf-8") as f:
@@ -88,7 +112,7 @@ def text_data() -> tuple[list[str], list[str], list[str], np.ndarray]:
     t0 = time.perf_counter()
     emb = np.asarray(embed_passages(texts), dtype=np.float32)
     log(f"embedded {len(texts)} passages ({time.perf_counter() - t0:.0f} s)")
-    return [r["id"] for r in rows], [r["label"] for r in rows], [r["labelset"] for r in rows], emb
+    return [r["id"] for r in rows], [r["label"] for r in rows], [r["labelset"] for r in rows], emb, texts
 
 
 def main() -> None:
@@ -100,13 +124,25 @@ def main() -> None:
     ap.add_argument("--spaces", default=",".join(SPACES))
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--save-models", action="store_true", help="write each model to benchmarks/.cache/models/<space>")
+    ap.add_argument("--finetune", default="two_branch",
+                    help="spaces also trained with MiniLM's top --text-layers layers fine-tuned ('' for none)")
+    ap.add_argument("--text-layers", type=int, default=2)
+    ap.add_argument("--cnn-seeds", type=int, default=1, help="train two_branch_cnn for this many of the seeds")
+    ap.add_argument("--cnn-width", type=int, default=16, help="CNN channel width (the paper: 128)")
+    ap.add_argument("--cnn-epochs", type=int, default=25)
+    ap.add_argument("--cnn-patience", type=int, default=5)
+    ap.add_argument("--cnn-lr", type=float, default=1e-3)
     ap.add_argument("--figures", type=Path, default=HERE.parent / "docs" / "umap",
                     help="UMAP figure per space (first seed, test split) goes here; '' for none")
     args = ap.parse_args()
 
     m_ids, m_labels, m_x = music_data(args.per_class)
-    t_ids, t_labels, t_sets, t_x = text_data()
+    t_ids, t_labels, t_sets, t_x, t_texts = text_data()
     spaces = args.spaces.split(",")
+    # (row, space, MiniLM layers fine-tuned): every space on frozen features, then the fine-tuned variants
+    variants = [(sp, sp, 0) for sp in spaces] + [
+        (f"{sp} + MiniLM top {args.text_layers} tuned", sp, args.text_layers)
+        for sp in (args.finetune.split(",") if args.finetune and args.text_layers else [])]
     mappings = ("va", "w2v", "manual")
     desc = {
         "music": f"storyscore.synth mood set, {args.per_class} clips per mood ({len(m_ids)} clips)",
@@ -114,28 +150,36 @@ def main() -> None:
         "split_fractions": FRACTIONS,
     }
     seeds = list(range(args.seed, args.seed + args.seeds))
+    cnn_seeds = seeds[: max(0, args.cnn_seeds)]
+    mels = mel_data(args.per_class, m_ids) if cnn_seeds else []
+    cnn_config = AudioTrainConfig(epochs=args.cnn_epochs, patience=args.cnn_patience, lr=args.cnn_lr,
+                                  cnn_width=args.cnn_width)
     out: dict = {"code_version": code_version(), "mapping_trained": args.mapping,
-                 "config": TrainConfig(epochs=args.epochs).__dict__, "data": desc, "seeds": seeds, "runs": []}
+                 "config": TrainConfig(epochs=args.epochs).__dict__, "data": desc, "seeds": seeds, "runs": [],
+                 "cnn": {"config": cnn_config.__dict__, "seeds": cnn_seeds}}
     for seed in seeds:
         ms = stratified_split(m_ids, m_labels, FRACTIONS, seed=seed)
         ts = stratified_split(t_ids, t_labels, FRACTIONS, seed=seed)
         m_split, t_split = [ms[i] for i in m_ids], [ts[i] for i in t_ids]
         cfg = TrainConfig(seed=seed, epochs=args.epochs)
         run: dict = {"seed": seed, "spaces": {}}
-        for space in spaces:
+        for row, space, layers in variants:
             t0 = time.perf_counter()
-            sp = train(space, t_x, t_labels, t_split, m_x, m_labels, m_split, mapping=args.mapping, config=cfg,
-                       data_description={**desc, "split_seed": seed})
+            sp = train(space, t_x, t_labels, t_split, m_x, m_labels, m_split, mapping=args.mapping,
+                       config=replace(cfg, text_layers=layers), data_description={**desc, "split_seed": seed},
+                       texts=t_texts)
             secs = time.perf_counter() - t0
             test = sp.card["metrics"]["test"]
-            log(f"seed {seed} {space}: {secs:.1f} s, best epoch {sp.card['training']['best_epoch']}, "
+            log(f"seed {seed} {row}: {secs:.1f} s, best epoch {sp.card['training']['best_epoch']}, "
                 f"valid MRR {_fmt(sp.card['training']['best_valid_mrr'])}")
-            run["spaces"][space] = {"seconds": round(secs, 2), "training": sp.card["training"], "version": sp.version,
+            run["spaces"][row] = {"seconds": round(secs, 2), "training": sp.card["training"], "version": sp.version,
                                     "test": {m: r["model"] for m, r in test["mappings"].items()}}
             if "baselines" not in run:
                 run["baselines"] = {m: {"random": r["random"], "label_prior": r["label_prior"]}
                                     for m, r in test["mappings"].items()}
                 out["n_test_queries"], out["n_test_items"] = test["n_queries"], test["n_items"]
+            if layers:  # no figure or saved model for the fine-tuned variants
+                continue
             if args.save_models and seed == seeds[0]:
                 sp.save(CACHE / "models" / space)
             if str(args.figures) and seed == seeds[0] and space != "classification":  # classification: 2 vocabularies
@@ -144,6 +188,32 @@ def main() -> None:
                 umap_figure_arrays(sp, t_x[tm], [t_labels[i] for i in tm], m_x[mm], [m_labels[i] for i in mm],
                                    args.figures / f"{space}.png", seed=seed,
                                    title=f"{space}: test split (seed {seed}), UMAP fitted on music, passages projected")
+        if seed in cnn_seeds:
+            rss_before = peak_rss_mib()
+            t0 = time.perf_counter()
+            sp = train_two_branch_audio(t_x, t_labels, t_split, [], m_labels, m_split, mapping=args.mapping,
+                                        config=replace(cnn_config, seed=seed), mels=mels, log=log)
+            secs = time.perf_counter() - t0
+            test = sp.card["metrics"]["test"]
+            log(f"seed {seed} {CNN_SPACE}: {secs:.1f} s, best epoch {sp.card['training']['best_epoch']}, "
+                f"valid MRR {_fmt(sp.card['training']['best_valid_mrr'])}")
+            run["spaces"][CNN_SPACE] = {
+                "seconds": round(secs, 2), "training": sp.card["training"], "version": sp.version,
+                "peak_rss_mib_before": round(rss_before, 1), "peak_rss_mib_after": round(peak_rss_mib(), 1),
+                "test": {m: r["model"] for m, r in test["mappings"].items()}}
+            t0 = time.perf_counter()  # what `match` pays per library file on first use: decode + 16 crops
+            test_files = [MOODSET_DIR / "audio" / m_ids[i] for i, s_ in enumerate(m_split) if s_ == "test"]
+            for f in test_files:
+                sp.embed_file(f)
+            run["spaces"][CNN_SPACE]["embed_file_seconds"] = round((time.perf_counter() - t0) / len(test_files), 3)
+            if args.save_models and seed == seeds[0]:
+                sp.save(CACHE / "models" / CNN_SPACE)
+            if str(args.figures) and seed == seeds[0]:
+                tm = [i for i, s_ in enumerate(t_split) if s_ == "test"]
+                mm = [i for i, s_ in enumerate(m_split) if s_ == "test"]
+                umap_plot(sp, sp.embed_text_vectors(t_x[tm]), [t_labels[i] for i in tm], sp.embed_mels([mels[i] for i in mm]),
+                          [m_labels[i] for i in mm], args.figures / f"{CNN_SPACE}.png", seed=seed,
+                          title=f"{CNN_SPACE}: test split (seed {seed}), UMAP fitted on music, passages projected")
         out["runs"].append(run)
 
     def collect(get) -> dict:
@@ -153,19 +223,22 @@ def main() -> None:
             res[m] = {}
             for agg in ("micro", "macro"):
                 for metric in ("P@5", "MRR"):
-                    vals = [get(run)[m][agg][metric] for run in out["runs"]]
+                    vals = [got[m][agg][metric] for run in out["runs"] if (got := get(run)) is not None]
                     vals = [v for v in vals if v is not None]
                     res[m][f"{agg} {metric}"] = (float(np.mean(vals)), float(np.std(vals))) if vals else (None, None)
         return res
 
     systems = {"random": collect(lambda r: {m: r["baselines"][m]["random"] for m in mappings}),
                "label prior": collect(lambda r: {m: r["baselines"][m]["label_prior"] for m in mappings})}
-    for space in spaces:
-        systems[space] = collect(lambda r, s=space: r["spaces"][s]["test"])
+    for row, _, _ in variants:
+        systems[row] = collect(lambda r, s=row: r["spaces"][s]["test"])
+    if cnn_seeds:
+        systems[f"{CNN_SPACE} ({len(cnn_seeds)} seed{'s' if len(cnn_seeds) > 1 else ''})"] = collect(
+            lambda r: r["spaces"][CNN_SPACE]["test"] if CNN_SPACE in r["spaces"] else None)
     out["summary"] = systems
     lines = [
         f"Text→music on the test split ({out['n_test_queries']} passages × {out['n_test_items']} clips per split), "
-        f"trained with the {args.mapping} mapping; mean ± std over {len(seeds)} seeds (split + init); "
+        f"trained with the {args.mapping} mapping; mean ± std over {len(seeds)} seed(s) (split + init); "
         "cells micro P@5 / MRR.",
         "",
         "| system | " + " | ".join(mappings) + " |",
@@ -177,6 +250,21 @@ def main() -> None:
             p, r = res[m]["micro P@5"], res[m]["micro MRR"]
             cells.append(f"{_fmt(p[0])}±{_fmt(p[1])} / {_fmt(r[0])}±{_fmt(r[1])}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    heads = [r["spaces"][sp]["seconds"] for r in out["runs"] for sp in spaces]
+    lines += ["", f"Head spaces: {np.mean(heads):.1f} s per training run (mean of {len(heads)})."]
+    for row, _, layers in variants:
+        if layers:
+            secs = [r["spaces"][row]["seconds"] for r in out["runs"]]
+            lines.append(f"{row}: {np.mean(secs):.1f} s per training run (mean of {len(secs)}).")
+    cnn_runs = [r["spaces"][CNN_SPACE] for r in out["runs"] if CNN_SPACE in r["spaces"]]
+    if cnn_runs:
+        c = cnn_runs[0]
+        lines.append(
+            f"{CNN_SPACE}: {np.mean([r['seconds'] for r in cnn_runs]):.0f} s per training run "
+            f"({c['training']['epochs_run']} epochs, best {c['training']['best_epoch']}; width {args.cnn_width}, "
+            f"{c['training']['n_parameters']:,} parameters, 5-s crops, 16 test crops); the process's peak RSS "
+            f"went from {c['peak_rss_mib_before']:.0f} to {c['peak_rss_mib_after']:.0f} MiB while it trained; "
+            f"embedding one 15-s clip from its file took {c['embed_file_seconds']:.2f} s.")
     md = "\n".join(lines) + "\n"
     print(md)
     out["markdown"] = md
