@@ -283,6 +283,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from storyscore.web.server import make_server
+
+    db = _db(args)
+    space = _space(args)
+    with _Progress(f"embedding the library in {getattr(space, 'name', space)}", args.quiet) as progress:
+        server, engine = make_server(db, space, args.host, args.port, quiet=args.quiet, progress=progress)
+    host, port = server.server_address[:2]
+    print(f"storyscore: serving {db} at http://{host}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(f"http://{host}:{port}/")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("storyscore: stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+        engine.close()
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from storyscore.store import PIPELINE_VERSION, Store
 
@@ -394,6 +417,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--umap", metavar="PNG", help="also draw the space: UMAP fitted on music, passages projected")
     p.set_defaults(func=cmd_evaluate)
+
+    p = with_db(sub.add_parser("serve", help="match and plan in a browser, on this machine"))
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
+    p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
+    p.add_argument("--open", action="store_true", help="open the page in the default browser")
+    p.add_argument("-q", "--quiet", action="store_true", help="no request log or progress output")
+    p.set_defaults(func=cmd_serve)
 
     p = with_db(sub.add_parser("info", help="what the library holds"))
     p.add_argument("--tracks", action="store_true", help="list every track with its reading")
