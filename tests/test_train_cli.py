@@ -166,3 +166,13 @@ def test_fine_tuned_text_encoder_from_the_command_line(labelled: tuple[Path, Pat
         assert main(args) == 2
         _, err = capsys.readouterr()
         assert "--text-layers" in err and "Traceback" not in err
+
+
+def test_learning_rate_is_checked_and_recorded(labelled: tuple[Path, Path], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    text, root = labelled
+    base = ["train", "--space", "va", "--text", str(text), "--music", str(root), "--epochs", "2", "-q"]
+    assert main([*base, "-o", str(tmp_path / "bad"), "--lr", "5"]) == 2
+    assert "--lr 5.0" in capsys.readouterr().err
+    assert main([*base, "-o", str(tmp_path / "ok"), "--lr", "0.003"]) == 0
+    assert json.loads((tmp_path / "ok" / "model.json").read_text())["config"]["lr"] == 0.003

@@ -249,7 +249,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     model = train_space(args.space, data, args.out, mapping=args.mapping, seed=args.seed, epochs=args.epochs,
                         log=log, resume=args.resume, init_from=args.init_from, cnn_width=args.cnn_width,
-                        text_layers=args.text_layers)
+                        text_layers=args.text_layers, lr=args.lr)
     test = (model.card.get("metrics") or {}).get("test")
     if test:
         print(to_markdown(test))
@@ -404,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", default="manual", help="text label → mood mapping: manual (default), va, w2v")
     p.add_argument("--seed", type=int, default=0, help="split and initialisation seed (default 0)")
     p.add_argument("--epochs", type=int, help="most epochs (early stopping on validation MRR decides)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3 for the heads, 1e-4 for the CNN)")
     p.add_argument("--text-layers", type=int, default=0, help="fine-tune MiniLM's top N of 6 layers with the "
                    "head spaces (default 0: frozen)")
     p.add_argument("--resume", action="store_true", help="two_branch_cnn: continue from OUT/checkpoint/last.pt")

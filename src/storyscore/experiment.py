@@ -90,7 +90,8 @@ def features_for(space: str) -> str:
 
 def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping: str = "manual", seed: int = 0,
                 epochs: int | None = None, log: Callable[[str], None] | None = None, resume: bool = False,
-                init_from: str | Path | None = None, cnn_width: int | None = None, text_layers: int = 0) -> Any:
+                init_from: str | Path | None = None, cnn_width: int | None = None, text_layers: int = 0,
+                lr: float | None = None) -> Any:
     """Split (stratified, seeded 60/20/20), train, save to `out_dir`, and return the trained space.
 
     The CNN space (`CNN_SPACE`) keeps a checkpoint after every epoch in ``out_dir/checkpoint/last.pt``;
@@ -108,6 +109,8 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
                          f"({space} trains in seconds on frozen features)")
     if text_layers and space == CNN_SPACE:
         raise InputError(f"--text-layers applies to the head spaces; {CNN_SPACE} keeps MiniLM frozen")
+    if lr is not None and not 0 < lr < 1:
+        raise InputError(f"--lr {lr}: a learning rate between 0 and 1, e.g. 1e-3")
     if not 0 <= text_layers <= 6:
         raise InputError(f"--text-layers {text_layers}: MiniLM has 6 layers (0 keeps it frozen)")
     fractions = {"train": 0.6, "valid": 0.2, "test": 0.2}
@@ -116,10 +119,12 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
     if space == CNN_SPACE:
         return _train_cnn(data, out_dir, [text_split[i] for i in data.text_ids],
                           [music_split[i] for i in data.music_ids], mapping=mapping, seed=seed, epochs=epochs,
-                          log=log, resume=resume, init_from=init_from, cnn_width=cnn_width)
+                          log=log, resume=resume, init_from=init_from, cnn_width=cnn_width, lr=lr)
     config = TrainConfig(seed=seed, text_layers=text_layers)
     if epochs is not None:
         config.epochs = epochs
+    if lr is not None:
+        config.lr = lr
     model = train(space, embed_passages(data.texts), data.text_labels, [text_split[i] for i in data.text_ids],
                   data.analyses, data.music_labels, [music_split[i] for i in data.music_ids],
                   mapping=mapping, config=config,
@@ -132,7 +137,7 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
 
 def _train_cnn(data: LabelledData, out_dir: str | Path, text_splits: list[str], music_splits: list[str], *,
                mapping: str, seed: int, epochs: int | None, log: Callable[[str], None] | None, resume: bool,
-               init_from: str | Path | None, cnn_width: int | None) -> Any:
+               init_from: str | Path | None, cnn_width: int | None, lr: float | None) -> Any:
     from dataclasses import replace
 
     from storyscore.text.encoder import embed_passages
@@ -145,6 +150,8 @@ def _train_cnn(data: LabelledData, out_dir: str | Path, text_splits: list[str], 
         config = replace(config, epochs=epochs)
     if cnn_width is not None:
         config = replace(config, cnn_width=cnn_width)
+    if lr is not None:
+        config = replace(config, lr=lr)
     if init_from is not None and not Path(init_from).exists():
         raise InputError(f"{init_from}: no such model or checkpoint to start the CNN from")
     try:
