@@ -342,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", help="library file (default: $STORYSCORE_DB or the per-user data folder)")
         return p
 
+    def with_space(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
+        p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
+        return p
+
     p = with_db(sub.add_parser("index", help="add or update the audio files under folders"))
     p.add_argument("paths", nargs="+", help="folders or files to index")
     p.add_argument("--rebuild", action="store_true", help="rebuild a library made by another pipeline version")
@@ -352,15 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="text file (.txt, .md, .epub) or '-' for standard input")
     p.add_argument("--text", help="the passage itself, instead of a file")
     p.add_argument("--top", type=int, default=10, help="how many tracks (default 10)")
-    p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
-    p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
+    with_space(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_match)
 
     def with_plan_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
-        p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
+        with_space(p)
         p.add_argument("--scenes", type=int, help="exactly this many scenes")
         p.add_argument("--min-words", type=int, help="shortest scene in words (default: scales with the story)")
         p.add_argument("--max-words", type=int, default=3000, help="longest scene in words (default 3000)")
@@ -422,8 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_db(sub.add_parser("serve", help="match and plan in a browser, on this machine"))
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    p.add_argument("--space", default="fused", help="emotion space: fused (default), va, tagwords")
-    p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
+    with_space(p)
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
     p.add_argument("-q", "--quiet", action="store_true", help="no request log or progress output")
     p.set_defaults(func=cmd_serve)

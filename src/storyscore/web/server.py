@@ -217,14 +217,14 @@ class Handler(BaseHTTPRequestHandler):
                 raise _HTTPError(HTTPStatus.BAD_REQUEST, f"the request is not JSON ({exc})") from None
             if not isinstance(request, dict) or not isinstance(request.get("text"), str):
                 raise _HTTPError(HTTPStatus.BAD_REQUEST, 'send {"text": "the passage", "top": 10}')
-            top = _int(request.get("top", 10), "top", 1, MAX_TOP)
+            top = _number(request.get("top", 10), "top", 1, MAX_TOP)
             self._json(self.engine.run(match, request["text"], top))
         elif url.path == "/api/plan":
             data = self._body()
             if not data.strip():
                 raise _HTTPError(HTTPStatus.BAD_REQUEST, "the story is empty")
-            scenes = _int(query["scenes"], "scenes", 1, 10_000) if query.get("scenes") else None
-            wpm = _float(query.get("wpm", "150"), "wpm", 20.0, 1000.0)
+            scenes = _number(query["scenes"], "scenes", 1, 10_000) if query.get("scenes") else None
+            wpm = _number(query.get("wpm", "150"), "wpm", 20, 1000, float)
             self._json(self.engine.run(plan, data, query.get("name", "story.txt"), scenes, wpm))
         else:
             raise _HTTPError(HTTPStatus.NOT_FOUND, f"{url.path}: no such endpoint")
@@ -279,21 +279,13 @@ class _HTTPError(Exception):
         self.status, self.message = int(status), message
 
 
-def _int(value: Any, name: str, low: int, high: int) -> int:
+def _number(value: Any, name: str, low: float, high: float, kind: type = int) -> Any:
+    """`value` as `kind` (int or float) within [low, high], else a 400 naming the parameter."""
     try:
-        n = int(value)
+        x = kind(value)
     except (TypeError, ValueError):
-        raise _HTTPError(HTTPStatus.BAD_REQUEST, f"{name} must be a whole number") from None
-    if not low <= n <= high:
-        raise _HTTPError(HTTPStatus.BAD_REQUEST, f"{name} must be between {low} and {high}")
-    return n
-
-
-def _float(value: Any, name: str, low: float, high: float) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise _HTTPError(HTTPStatus.BAD_REQUEST, f"{name} must be a number") from None
+        raise _HTTPError(HTTPStatus.BAD_REQUEST,
+                         f"{name} must be a {'whole number' if kind is int else 'number'}") from None
     if not low <= x <= high:
         raise _HTTPError(HTTPStatus.BAD_REQUEST, f"{name} must be between {low:g} and {high:g}")
     return x
