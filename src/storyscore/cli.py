@@ -224,6 +224,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     written = write_outputs(plan, out / "plan", story_path=story_path)
     print(f"\nwrote {', '.join(str(p) for p in written.values())}")
     print(f"try: storyscore match --db {db} --text \"The storm broke over the ship and the crew screamed.\"")
+    print(f"  or, in a browser: storyscore serve --db {db}")
     return 0
 
 
