@@ -90,6 +90,25 @@ def test_log_mel_shape_and_rate():
     assert log_mel_128(np.zeros(SR, np.float32)).max() == 0.0  # silence → log(1 + 0)
 
 
+def test_log_mel_file_keeps_the_middle_excerpt(tmp_path):
+    import soundfile as sf
+
+    from storyscore.audio.shortchunk import log_mel_file
+    from storyscore.errors import AudioDecodeError
+
+    t = np.arange(9 * SR) / SR
+    # 3 s at 220 Hz, 3 s at 880 Hz, 3 s at 220 Hz: the middle 3 s is the high tone
+    audio = np.where((t >= 3) & (t < 6), np.sin(2 * np.pi * 880 * t), np.sin(2 * np.pi * 220 * t)) * 0.3
+    sf.write(tmp_path / "three.wav", audio.astype(np.float32), SR, subtype="FLOAT")
+    whole = log_mel_file(tmp_path / "three.wav")
+    middle = log_mel_file(tmp_path / "three.wav", excerpt_seconds=3.0)
+    assert whole.shape[0] == 1 + 9 * SR // 256 and middle.shape[0] == 1 + 3 * SR // 256
+    np.testing.assert_allclose(middle[10:-10], log_mel_128(audio[3 * SR: 6 * SR].astype(np.float32))[10:-10],
+                               atol=1e-4)
+    with pytest.raises(AudioDecodeError, match="missing.wav"):
+        log_mel_file(tmp_path / "missing.wav")
+
+
 def test_crops():
     mel = np.arange(400 * 128, dtype=np.float32).reshape(400, 128)
     rc = random_crops(mel, 5, CHUNK_FRAMES, np.random.default_rng(0))
