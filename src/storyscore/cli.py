@@ -248,9 +248,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     data = _labelled_data(args, args.space)
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
-    model = train_space(args.space, data, args.out, mapping=args.mapping, seed=args.seed, epochs=args.epochs,
-                        log=log, resume=args.resume, init_from=args.init_from, cnn_width=args.cnn_width,
-                        text_layers=args.text_layers, lr=args.lr)
+    try:
+        model = train_space(args.space, data, args.out, mapping=args.mapping, seed=args.seed, epochs=args.epochs,
+                            log=log, resume=args.resume, init_from=args.init_from, cnn_width=args.cnn_width,
+                            text_layers=args.text_layers, lr=args.lr)
+    except KeyboardInterrupt:
+        checkpoint = Path(args.out) / "checkpoint" / "last.pt"
+        if checkpoint.is_file():
+            _err(f"interrupted: the last finished epoch is in {checkpoint}; run the same command with --resume "
+                 "to continue")
+            return 130
+        raise
     test = (model.card.get("metrics") or {}).get("test")
     if test:
         print(to_markdown(test))
