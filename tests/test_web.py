@@ -124,6 +124,22 @@ def test_plan_a_story_and_pick_up_new_tracks(served: tuple[str, Path, Path]) -> 
     assert all(s["track"] and s["track"]["track_id"] for s in plan["scenes"])
     assert "The children played" in plan["scenes"][0]["text"]  # the UTF-16 upload decoded
 
+    request = urllib.request.Request(f"{url}/api/mix?plan={plan['plan_id']}&crossfade=1", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=300) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "audio/ogg"
+        assert isinstance(json.loads(r.headers["X-Storyscore-Warnings"]), list)
+        mix = r.read()
+    assert mix[:4] == b"OggS" and len(mix) == int(r.headers["Content-Length"])
+    import io
+
+    import soundfile as sf
+
+    audio, sr = sf.read(io.BytesIO(mix))
+    reading = sum(s["reading_seconds"] for s in plan["scenes"])
+    assert abs(len(audio) / sr - reading) < 0.5  # as long as the story takes to read
+    status, out = _post(f"{url}/api/mix?plan=nope", b"")
+    assert status == 404 and "plan the story again" in out["error"]
+
     shutil.move(held_back, library / held_back.name)
     index_paths([library], Path(json.loads(_get(url + "/api/info")[2])["library"]))
     assert json.loads(_get(url + "/api/info")[2])["tracks"] == 5  # another process indexed: reloaded

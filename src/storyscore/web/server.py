@@ -3,7 +3,9 @@
 * ``GET /`` the page; ``GET /api/info``, ``GET /api/library`` the library;
 * ``POST /api/match`` ``{"text", "top"}`` → the `match --json` object, each result with its ``track_id``;
 * ``POST /api/plan?name=FILE&scenes=N&wpm=W`` with the story as the body (text, Markdown or EPUB bytes in
-  any encoding) → the `plan --json` object;
+  any encoding) → the `plan --json` object plus a ``plan_id``;
+* ``POST /api/mix?plan=ID&crossfade=S`` → that plan's soundtrack rendered as Ogg Vorbis (`plan.mix`); the
+  server keeps the last `KEPT_PLANS` plans;
 * ``GET /audio/<track_id>`` the track's file, with byte ranges so the browser can seek. Only files the
   library holds are served, by id, never a path from the request.
 
@@ -17,7 +19,11 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
+import shutil
 import tempfile
+import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -32,6 +38,7 @@ from storyscore.errors import InputError, StoryscoreError
 T = TypeVar("T")
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a long EPUB with images; more is refused before it is read
 MAX_TOP = 100
+KEPT_PLANS = 8  # plans a later /api/mix can render
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
@@ -45,6 +52,21 @@ class Engine:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyscore-engine")
         self._matcher: Any = None
         self._version: int | None = None
+        self._plans: OrderedDict[str, Any] = OrderedDict()
+        self._plans_lock = threading.Lock()
+
+    def remember(self, plan: Any) -> str:
+        """Keep a plan for `/api/mix`; returns its id (the oldest of more than `KEPT_PLANS` is dropped)."""
+        plan_id = uuid.uuid4().hex[:12]
+        with self._plans_lock:
+            self._plans[plan_id] = plan
+            while len(self._plans) > KEPT_PLANS:
+                self._plans.popitem(last=False)
+        return plan_id
+
+    def recall(self, plan_id: str) -> Any:
+        with self._plans_lock:
+            return self._plans.get(plan_id)
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(matcher, *args)` on the worker thread with an up-to-date matcher."""
@@ -105,7 +127,7 @@ def match(matcher: Any, text: str, top: int) -> dict[str, Any]:
     return out
 
 
-def plan(matcher: Any, data: bytes, name: str, scenes: int | None, wpm: float) -> dict[str, Any]:
+def plan(matcher: Any, data: bytes, name: str, scenes: int | None, wpm: float) -> Any:  # -> Plan
     from storyscore.plan.model import PlanOptions
     from storyscore.plan.planner import make_plan
     from storyscore.plan.reader import read_story
@@ -121,7 +143,7 @@ def plan(matcher: Any, data: bytes, name: str, scenes: int | None, wpm: float) -
     min_words = int(min(300, max(40, story.n_words // 12)))  # as the command line: scenes scale with the story
     options = PlanOptions(min_words=min_words, max_words=max(3000, min_words * 2), n_scenes=scenes,
                           words_per_minute=wpm)
-    return make_plan(story, matcher, options=options).to_json()
+    return make_plan(story, matcher, options=options)
 
 
 def track_path(matcher: Any, track_id: int) -> str | None:
@@ -225,9 +247,30 @@ class Handler(BaseHTTPRequestHandler):
                 raise _HTTPError(HTTPStatus.BAD_REQUEST, "the story is empty")
             scenes = _number(query["scenes"], "scenes", 1, 10_000) if query.get("scenes") else None
             wpm = _number(query.get("wpm", "150"), "wpm", 20, 1000, float)
-            self._json(self.engine.run(plan, data, query.get("name", "story.txt"), scenes, wpm))
+            made = self.engine.run(plan, data, query.get("name", "story.txt"), scenes, wpm)
+            self._json({**made.to_json(), "plan_id": self.engine.remember(made)})
+        elif url.path == "/api/mix":
+            self._mix(query.get("plan", ""), _number(query.get("crossfade", "3"), "crossfade", 0, 30, float))
         else:
             raise _HTTPError(HTTPStatus.NOT_FOUND, f"{url.path}: no such endpoint")
+
+    def _mix(self, plan_id: str, crossfade: float) -> None:
+        """Render on this request's thread (it reads audio files, not the store), so matching stays free."""
+        from storyscore.plan.mix import render_mix
+
+        made = self.engine.recall(plan_id)
+        if made is None:
+            raise _HTTPError(HTTPStatus.NOT_FOUND, f"no plan {plan_id!r} here (plan the story again)")
+        with tempfile.TemporaryDirectory(prefix="storyscore-mix-") as tmp:
+            result = render_mix(made, Path(tmp) / "soundtrack.ogg", crossfade=crossfade)
+            self.send_response(200)  # streamed from the file: a book's soundtrack can be hundreds of MB
+            self.send_header("Content-Type", "audio/ogg")
+            self.send_header("Content-Length", str(result.path.stat().st_size))
+            self.send_header("Content-Disposition", 'attachment; filename="soundtrack.ogg"')
+            self.send_header("X-Storyscore-Warnings", json.dumps(result.warnings, ensure_ascii=True)[:2000])
+            self.end_headers()
+            with result.path.open("rb") as f:
+                shutil.copyfileobj(f, self.wfile, 1 << 16)
 
     def _audio(self, track_id: int) -> None:
         found = self.engine.run(track_path, track_id)
