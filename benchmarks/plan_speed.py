@@ -147,11 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     n_chars = args.chars or (QUICK_CHARS if args.quick else FULL_CHARS)
     n_chapters = N_CHAPTERS if n_chars >= 500_000 else max(4, round(N_CHAPTERS * n_chars / FULL_CHARS))
 
-    from storyscore.plan.export import write_outputs
-    from storyscore.plan.model import PlanOptions
-    from storyscore.plan.planner import make_plan
-    from storyscore.plan.reader import read_story
     from storyscore.search import Matcher
+    from storyscore.soundtrack.export import write_outputs
+    from storyscore.soundtrack.model import PlanOptions
+    from storyscore.soundtrack.planner import make_plan
+    from storyscore.soundtrack.reader import read_story
     from storyscore.text.encoder import embed_passages
 
     # 1. the text

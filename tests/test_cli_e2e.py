@@ -44,6 +44,16 @@ def test_help_is_instant_and_imports_nothing_heavy() -> None:
     assert out.strip() == "[]"
 
 
+def test_python_api_functions_survive_submodule_imports() -> None:
+    """`storyscore.plan` is the function even after the planning package is imported (the package was
+    once called `plan`, and importing it replaced the function on the `storyscore` module)."""
+    import storyscore
+    import storyscore.search
+    import storyscore.soundtrack.planner  # noqa: F401
+
+    assert callable(storyscore.plan) and callable(storyscore.match) and callable(storyscore.index)
+
+
 def test_index_and_match_json_contract(music_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "lib.sqlite"
     code, out, _ = run_cli(["index", str(music_dir), "--db", str(db), "-q"], capsys)
@@ -100,7 +110,7 @@ def test_plan_follows_the_turns_of_a_story(demo_db: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """calm → danger → grief → triumph: scene cuts within one paragraph of each turn, and the chosen
     music's (V, A) follows the turns."""
-    from storyscore.plan.reader import read_story
+    from storyscore.soundtrack.reader import read_story
 
     meta = json.loads((DATA / "turns_story.json").read_text())
     story = read_story(DATA / "turns_story.md")

@@ -5,8 +5,8 @@ import pytest
 from test_plan_fakes import FakeMatcher, track
 
 from storyscore.errors import InputError
-from storyscore.plan.choose import _reuse_violations, choose_tracks
-from storyscore.plan.model import PlanOptions, Scene, TrackInfo
+from storyscore.soundtrack.choose import _reuse_violations, choose_tracks
+from storyscore.soundtrack.model import PlanOptions, Scene, TrackInfo
 
 
 def _scenes(vas: list[tuple[float, float]], seconds: float = 60.0) -> list[Scene]:

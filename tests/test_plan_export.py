@@ -11,11 +11,11 @@ import numpy as np
 import soundfile as sf
 from test_plan_fakes import FakeMatcher, paragraph, track
 
-from storyscore.plan.export import write_outputs
-from storyscore.plan.mix import integrated_loudness, render_mix
-from storyscore.plan.model import PlanOptions
-from storyscore.plan.planner import make_plan
-from storyscore.plan.reader import read_story
+from storyscore.soundtrack.export import write_outputs
+from storyscore.soundtrack.mix import integrated_loudness, render_mix
+from storyscore.soundtrack.model import PlanOptions
+from storyscore.soundtrack.planner import make_plan
+from storyscore.soundtrack.reader import read_story
 
 SR = 16000
 

@@ -68,6 +68,16 @@ def test_train_evaluate_and_match_with_a_trained_space(labelled: tuple[Path, Pat
         result = json.loads(out)
         assert result["space"] == "trained-three_branch" and len(result["results"]) == 5
 
+    import storyscore  # the Python API takes the same trained model
+
+    from_python = storyscore.match("The king wept over his daughter's grave.", db=db, model=model, top=5)
+    assert from_python == result
+    story = tmp_path / "story.txt"
+    story.write_text("The children laughed in the sun.\n\nThen the wolf came, and they ran screaming.\n",
+                     encoding="utf-8")
+    plan = storyscore.plan(story, db=db, model=model, n_scenes=2, min_words=3)
+    assert plan.space == "trained-three_branch" and len(plan.scenes) == 2 and plan.scenes[0].track is not None
+
 
 def test_train_rejects_unknown_space(labelled: tuple[Path, Path], tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:

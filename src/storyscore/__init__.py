@@ -5,6 +5,7 @@ The same operations as the command line, for notebooks (heavy libraries load on 
     import storyscore
     storyscore.index("~/Music")                      # → IndexReport
     storyscore.match("The wolf crept closer...")     # → {"space", "passage", "results": [...]}
+    storyscore.match("...", model="models/cnn")      # a space trained with `storyscore train`
     plan = storyscore.plan("mybook.epub")            # → Plan (plan.to_json(), plan.scenes)
     storyscore.analyse_audio(audio, sr)              # → TrackAnalysis (tags, features, descriptors)
 """
@@ -19,7 +20,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from storyscore.audio.encoder import TrackAnalysis
     from storyscore.index import IndexReport
-    from storyscore.plan.model import Plan
+    from storyscore.soundtrack.model import Plan
 
 
 def _db(db: str | Path | None) -> Path:
@@ -35,22 +36,34 @@ def index(*paths: str | Path, db: str | Path | None = None, rebuild: bool = Fals
     return index_paths(list(paths), _db(db), rebuild=rebuild)
 
 
-def match(text: str, *, db: str | Path | None = None, top: int = 10, space: str = "fused") -> dict[str, Any]:
-    """Tracks that fit a passage, best first, as the `match --json` object."""
+def _space(space: str, model: str | Path | None) -> Any:
+    """`model` (a folder written by `storyscore train`) wins over `space` (a zero-shot space's name)."""
+    if model is None:
+        return space
+    from storyscore.experiment import load_model
+
+    return load_model(model)
+
+
+def match(text: str, *, db: str | Path | None = None, top: int = 10, space: str = "fused",
+          model: str | Path | None = None) -> dict[str, Any]:
+    """Tracks that fit a passage, best first, as the `match --json` object; `model` uses a trained space."""
     from storyscore.search import match as _match
 
-    return _match(text, _db(db), top=top, space=space)
+    return _match(text, _db(db), top=top, space=_space(space, model))
 
 
-def plan(story: str | Path, *, db: str | Path | None = None, space: str = "fused", **options: Any) -> Plan:
-    """A soundtrack plan for a story file (.txt, .md, .epub); `options` are PlanOptions fields."""
-    from storyscore.plan.model import PlanOptions
-    from storyscore.plan.planner import make_plan
-    from storyscore.plan.reader import read_story
+def plan(story: str | Path, *, db: str | Path | None = None, space: str = "fused", model: str | Path | None = None,
+         **options: Any) -> Plan:
+    """A soundtrack plan for a story file (.txt, .md, .epub); `options` are PlanOptions fields; `model` uses a
+    trained space."""
     from storyscore.search import Matcher
+    from storyscore.soundtrack.model import PlanOptions
+    from storyscore.soundtrack.planner import make_plan
+    from storyscore.soundtrack.reader import read_story
 
     parsed = read_story(story)
-    with Matcher(_db(db), space) as matcher:
+    with Matcher(_db(db), _space(space, model)) as matcher:
         return make_plan(parsed, matcher, options=PlanOptions(**options))
 
 

@@ -101,7 +101,7 @@ def _read_query(args: argparse.Namespace) -> tuple[str, str]:
     source = args.file or "-"
     if source == "-" and sys.stdin.isatty():
         raise InputError("give a text file, '-' with text on standard input, or --text '...'")
-    from storyscore.plan.reader import read_story
+    from storyscore.soundtrack.reader import read_story
 
     story = read_story(source)
     return story.text, source
@@ -133,7 +133,7 @@ def _auto_min_words(story_words: int) -> int:
 
 def _plan_options(args: argparse.Namespace, story_words: int):  # -> PlanOptions (lazy import)
     from storyscore.errors import InputError
-    from storyscore.plan.model import PlanOptions
+    from storyscore.soundtrack.model import PlanOptions
 
     fixed: dict[int, str] = {}
     for item in args.fix or []:
@@ -148,8 +148,8 @@ def _plan_options(args: argparse.Namespace, story_words: int):  # -> PlanOptions
 
 
 def make_story_plan(story_path: str, db: Path, args: argparse.Namespace):  # -> Plan
-    from storyscore.plan.planner import make_plan
-    from storyscore.plan.reader import read_story
+    from storyscore.soundtrack.planner import make_plan
+    from storyscore.soundtrack.reader import read_story
 
     story = read_story(story_path)
     options = _plan_options(args, story.n_words)
@@ -159,7 +159,7 @@ def make_story_plan(story_path: str, db: Path, args: argparse.Namespace):  # -> 
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from storyscore.plan.export import write_outputs
+    from storyscore.soundtrack.export import write_outputs
 
     plan = make_story_plan(args.file, _db(args), args)
     if args.json:
@@ -170,7 +170,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         written = write_outputs(plan, Path(args.out), story_path=args.file)
         print(f"wrote {', '.join(str(p) for p in written.values())}", file=sys.stderr)
     if args.mix:
-        from storyscore.plan.mix import render_mix
+        from storyscore.soundtrack.mix import render_mix
 
         result = render_mix(plan, Path(args.mix), crossfade=args.crossfade)
         for warning in result.warnings:
@@ -219,7 +219,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"3/3 planning a soundtrack for {story_path} ...", file=sys.stderr)
     plan = make_story_plan(str(story_path), db, args)
     _print_plan(plan)
-    from storyscore.plan.export import write_outputs
+    from storyscore.soundtrack.export import write_outputs
 
     written = write_outputs(plan, out / "plan", story_path=story_path)
     print(f"\nwrote {', '.join(str(p) for p in written.values())}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from storyscore.errors import StoreError, TextInputError
-from storyscore.plan.model import TextEmotion, TrackInfo
+from storyscore.soundtrack.model import TextEmotion, TrackInfo
 from storyscore.spaces import DEFAULT_SPACE, ZERO_SHOT_SPACES, EmotionSpace, get_space
 from storyscore.store import Store, StoredTrack
 
@@ -52,7 +52,7 @@ def _music_cues(desc: dict[str, float | str]) -> str:
 
 
 class Matcher:
-    """A store opened in one space: scores passages against every track (plan.model.Matcher protocol)."""
+    """A store opened in one space: scores passages against every track (soundtrack.model.Matcher protocol)."""
 
     def __init__(self, db: str | Path, space: str | EmotionSpace = DEFAULT_SPACE, *,
                  progress: Callable[[int, int, str], None] | None = None) -> None:
@@ -121,7 +121,7 @@ class Matcher:
         return [TrackInfo(t.track_id, t.path, t.duration, t.valence, t.arousal, t.moods)
                 for t in self.stored(track_ids)]
 
-    # --- plan.model.Matcher protocol -------------------------------------------------------------
+    # --- soundtrack.model.Matcher protocol---------------------------------------------------------
     def text_emotion(self, texts: list[str]) -> list[TextEmotion]:
         from storyscore.spaces.zeroshot import read_text, reported_va
 
@@ -180,7 +180,7 @@ def match_json(space: str, emotion: TextEmotion, results: list[MatchResult]) -> 
     }
 
 
-def match(text: str, db: str | Path, *, top: int = 10, space: str = DEFAULT_SPACE) -> dict:
+def match(text: str, db: str | Path, *, top: int = 10, space: str | EmotionSpace = DEFAULT_SPACE) -> dict:
     """Tracks that fit a passage, as the `match --json` object."""
     with Matcher(db, space) as matcher:
         emotion, results = matcher.match(text, top)

@@ -128,9 +128,9 @@ def match(matcher: Any, text: str, top: int) -> dict[str, Any]:
 
 
 def plan(matcher: Any, data: bytes, name: str, scenes: int | None, wpm: float) -> Any:  # -> Plan
-    from storyscore.plan.model import PlanOptions
-    from storyscore.plan.planner import make_plan
-    from storyscore.plan.reader import read_story
+    from storyscore.soundtrack.model import PlanOptions
+    from storyscore.soundtrack.planner import make_plan
+    from storyscore.soundtrack.reader import read_story
 
     suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".txt", ".md", ".epub") else ".txt"
     with tempfile.TemporaryDirectory(prefix="storyscore-web-") as tmp:
@@ -256,7 +256,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _mix(self, plan_id: str, crossfade: float) -> None:
         """Render on this request's thread (it reads audio files, not the store), so matching stays free."""
-        from storyscore.plan.mix import render_mix
+        from storyscore.soundtrack.mix import render_mix
 
         made = self.engine.recall(plan_id)
         if made is None:

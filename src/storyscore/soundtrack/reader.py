@@ -24,7 +24,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 from storyscore.errors import InputError, TextInputError
-from storyscore.plan.model import Chapter, Story
+from storyscore.soundtrack.model import Chapter, Story
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts with FF FE

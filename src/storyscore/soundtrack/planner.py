@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from storyscore.plan.choose import choose_tracks
-from storyscore.plan.model import (
+from storyscore.soundtrack.choose import choose_tracks
+from storyscore.soundtrack.model import (
     Alternative,
     Chapter,
     ChosenTrack,
@@ -21,7 +21,7 @@ from storyscore.plan.model import (
     TextEmotion,
     TrackInfo,
 )
-from storyscore.plan.scenes import segment_story
+from storyscore.soundtrack.scenes import segment_story
 
 __all__ = [
     "Alternative",

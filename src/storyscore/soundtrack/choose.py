@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyscore.errors import InputError
-from storyscore.plan.model import (
+from storyscore.soundtrack.model import (
     Alternative,
     ChosenTrack,
     Matcher,

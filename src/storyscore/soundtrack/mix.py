@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from storyscore.errors import InputError
-from storyscore.plan.export import Run, runs
-from storyscore.plan.model import Plan
+from storyscore.soundtrack.export import Run, runs
+from storyscore.soundtrack.model import Plan
 
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
 _BLOCK = 1 << 16
