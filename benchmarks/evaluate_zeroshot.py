@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from common import code_version  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
-from storyscore.index import index_paths
+from storyscore.indexer import index_paths
 from storyscore.metrics import evaluate_retrieval, roc_auc
 from storyscore.search import Matcher
 from storyscore.spaces import ZERO_SHOT_SPACES

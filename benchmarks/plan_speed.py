@@ -95,7 +95,7 @@ def build_novel(n_chars: int, n_chapters: int = N_CHAPTERS, seed: int = 0) -> st
 # --------------------------------------------------------------------------- the library
 def ensure_library(db: Path) -> Path:
     from storyscore.errors import StoreVersionError
-    from storyscore.index import index_paths
+    from storyscore.indexer import index_paths
     from storyscore.synth import render_demo_library
 
     demo = CACHE / "demo"

@@ -31,7 +31,7 @@ import numpy as np
 from common import code_version, peak_rss_mib  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from storyscore.audio.decode import load_audio
-from storyscore.index import find_audio_files, index_paths
+from storyscore.indexer import find_audio_files, index_paths
 from storyscore.search import Matcher
 from storyscore.spaces import ZERO_SHOT_SPACES, get_space
 from storyscore.store import PIPELINE_VERSION, Store

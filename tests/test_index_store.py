@@ -16,7 +16,7 @@ import pytest
 from conftest import tone, write_audio
 
 from storyscore.errors import InputError, StoreVersionError
-from storyscore.index import index_paths
+from storyscore.indexer import index_paths
 from storyscore.store import Store
 
 

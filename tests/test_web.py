@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from storyscore.index import index_paths
+from storyscore.indexer import index_paths
 from storyscore.web.server import make_server
 
 

@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from storyscore.audio.encoder import TrackAnalysis
-    from storyscore.index import IndexReport
+    from storyscore.indexer import IndexReport
     from storyscore.soundtrack.model import Plan
 
 
@@ -31,7 +31,7 @@ def _db(db: str | Path | None) -> Path:
 
 def index(*paths: str | Path, db: str | Path | None = None, rebuild: bool = False) -> IndexReport:
     """Add or update the audio files under `paths` in the library at `db` (default: the per-user one)."""
-    from storyscore.index import index_paths
+    from storyscore.indexer import index_paths
 
     return index_paths(list(paths), _db(db), rebuild=rebuild)
 

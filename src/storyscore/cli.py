@@ -81,7 +81,7 @@ class _Progress:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from storyscore.index import index_paths
+    from storyscore.indexer import index_paths
 
     db = _db(args)
     with _Progress("indexing", args.quiet) as progress:
@@ -200,7 +200,7 @@ def _print_plan(plan, alternatives: int = 2) -> None:  # plan: Plan
 def cmd_demo(args: argparse.Namespace) -> int:
     from importlib import resources
 
-    from storyscore.index import index_paths
+    from storyscore.indexer import index_paths
     from storyscore.synth import render_demo_library
 
     out = Path(args.dir).expanduser().resolve()
