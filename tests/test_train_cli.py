@@ -13,6 +13,10 @@ from storyscore.cli import main
 DEV = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "dev_passages.csv"
 
 
+def result_version(model: Path) -> str:
+    return json.loads((model / "model.json").read_text())["version"]
+
+
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     from storyscore.synth import render_mood_set
@@ -139,6 +143,10 @@ def test_cnn_space_trains_resumes_evaluates_and_serves_match(labelled: tuple[Pat
     with sqlite3.connect(db) as conn:
         stored = conn.execute("SELECT COUNT(*) FROM vectors WHERE space='trained-two_branch_cnn'").fetchone()[0]
     assert stored == 4
+    assert main(["info", "--db", str(db)]) == 0
+    info = capsys.readouterr().out
+    assert f"vectors: trained-two_branch_cnn ({result_version(model)}) for 4 tracks" in info
+    assert "vectors: fused (" in info
     code = main(["match", "--db", str(db), "--model", str(model), "--json", "--top", "5", "-q", "--text",
                  "The king wept over his daughter's grave."])
     again, _ = capsys.readouterr()

@@ -330,6 +330,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  built by {meta.get('pipeline_version')} on {meta.get('created')}")
         hours = sum(t.duration for t in tracks) / 3600
         print(f"  {len(tracks)} tracks, {hours:.2f} h of audio; {len(store.skipped())} files skipped")
+        for space, version, count in store.vector_sets():
+            print(f"  vectors: {space} ({version}) for {count} tracks")
         if args.tracks:
             for t in tracks:
                 print(f"  V {t.valence:+.2f} A {t.arousal:+.2f}  {', '.join(t.moods):32s} {t.path}")

@@ -202,6 +202,12 @@ class Store:
         mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         return ids, mat
 
+    def vector_sets(self) -> list[tuple[str, str, int]]:
+        """(space, version, tracks) of every set of vectors held: the zero-shot spaces' and those of each
+        trained model version the library has been matched with."""
+        return [(str(a), str(b), int(c)) for a, b, c in self.conn.execute(
+            "SELECT space, version, COUNT(*) FROM vectors GROUP BY space, version ORDER BY space, version")]
+
     def analyses(self, ids: list[int]) -> list[TrackAnalysis]:
         """Rebuild stored analyses (for spaces trained later, without decoding audio again)."""
         out: dict[int, TrackAnalysis] = {}
