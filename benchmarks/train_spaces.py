@@ -28,7 +28,6 @@ import argparse
 import csv
 import json
 import math
-import resource
 import sys
 import time
 from dataclasses import replace
@@ -38,7 +37,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import code_version  # noqa: E402
+from common import code_version, peak_rss_mib  # noqa: E402
 
 from storyscore.datasets.splits import stratified_split  # noqa: E402
 from storyscore.experiment import umap_figure_arrays, umap_plot  # noqa: E402
@@ -97,10 +96,6 @@ def mel_data(per_class: int, ids: list[str]) -> list[np.ndarray]:
     mels = [log_mel_file(MOODSET_DIR / "audio" / i) for i in ids]
     log(f"log-mel of {len(mels)} clips ({time.perf_counter() - t0:.0f} s)")
     return mels
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def text_data() -> tuple[list[str], list[str], list[str], np.ndarray, list[str]]:
