@@ -139,6 +139,68 @@ def relevance_matrix(text_vocab: Sequence[str], music_vocab: Sequence[str], mapp
     return np.array([[m in table.get(t, ()) for m in music_vocab] for t in text_vocab], dtype=bool)
 
 
+@dataclass(frozen=True)
+class LabelSplits:
+    """What every training loop derives from the labels and splits: the train/valid/test item indices, the
+    training vocabularies (labels seen in training, sorted), each training item's vocabulary index, and the
+    label relevance under the mapping."""
+
+    mapping: str
+    text_labels: np.ndarray  # (n_texts,) object
+    music_labels: np.ndarray  # (n_clips,) object
+    text_splits: np.ndarray
+    music_splits: np.ndarray
+    text_vocab: list[str]
+    music_vocab: list[str]
+    relevance: np.ndarray  # (T vocab, M vocab) bool
+
+    def text(self, split: str) -> np.ndarray:
+        return np.flatnonzero(self.text_splits == split)
+
+    def music(self, split: str) -> np.ndarray:
+        return np.flatnonzero(self.music_splits == split)
+
+    def train_text_y(self) -> torch.Tensor:
+        index = {lab: i for i, lab in enumerate(self.text_vocab)}
+        return torch.tensor([index[x] for x in self.text_labels[self.text("train")]])
+
+    def train_music_y(self) -> torch.Tensor:
+        index = {lab: i for i, lab in enumerate(self.music_vocab)}
+        return torch.tensor([index[x] for x in self.music_labels[self.music("train")]])
+
+    def card_fields(self) -> dict[str, Any]:
+        """The model card's mapping, mapping table (frozen into the model), vocabularies and split sizes."""
+        return {
+            "mapping": self.mapping,
+            "mapping_table": {t: sorted(MAPPINGS[self.mapping].get(t, ())) for t in self.text_vocab},
+            "vocabularies": {"text": self.text_vocab, "music": self.music_vocab},
+            "splits": {"text": {s: len(self.text(s)) for s in ("train", "valid", "test")},
+                       "music": {s: len(self.music(s)) for s in ("train", "valid", "test")}},
+        }
+
+
+def label_splits(text_labels: Sequence[str], text_splits: Sequence[str], music_labels: Sequence[str],
+                 music_splits: Sequence[str], mapping: str) -> LabelSplits:
+    """Check the mapping and that both modalities have training items, and derive `LabelSplits`."""
+    if mapping not in MAPPINGS:
+        raise ValueError(f"unknown mapping {mapping!r} (use one of {sorted(MAPPINGS)})")
+    tl, ml = np.asarray(text_labels, dtype=object), np.asarray(music_labels, dtype=object)
+    ts, ms = np.asarray(text_splits), np.asarray(music_splits)
+    tr_t, tr_m = np.flatnonzero(ts == "train"), np.flatnonzero(ms == "train")
+    if len(tr_t) == 0 or len(tr_m) == 0:
+        raise ValueError("no training items")
+    text_vocab, music_vocab = sorted(set(tl[tr_t])), sorted(set(ml[tr_m]))
+    return LabelSplits(mapping, tl, ml, ts, ms, text_vocab, music_vocab,
+                       relevance_matrix(text_vocab, music_vocab, mapping))
+
+
+def fill_standardisation(mean: torch.Tensor, std: torch.Tensor, x: np.ndarray) -> None:
+    """Set a model's input standardisation buffers from the training rows `x` (constant columns: std 1)."""
+    sd = x.std(axis=0)
+    mean.copy_(torch.from_numpy(x.mean(axis=0)))
+    std.copy_(torch.from_numpy(np.where(sd > 1e-6, sd, 1.0).astype(np.float32)))
+
+
 def label_targets(space: str, labels: Sequence[str], va_source: str = "warriner") -> np.ndarray:
     """Regression targets of labels: (n, 2) VA for ``va``, (n, 50) unit GloVe for ``wordvec``/tags."""
     if space in ("va", "va_regularised"):
@@ -386,8 +448,8 @@ def fit(
     config: TrainConfig | None = None,
     log: Any = None,
     texts: Sequence[str] | None = None,
-) -> tuple[TrainResult, list[str], list[str]]:
-    """Train a space's heads; returns (result, text vocabulary, music vocabulary). Lower level than `train`.
+) -> tuple[TrainResult, LabelSplits]:
+    """Train a space's heads; returns (result, the labels' splits and vocabularies). Lower level than `train`.
 
     ``text_x`` are the frozen (n, 384) passage embeddings; with ``config.text_layers > 0`` they only give
     the standardisation statistics and ``texts`` (the n raw passages, required) feed the fine-tuned encoder.
@@ -396,23 +458,15 @@ def fit(
 
     if space not in SPACES:
         raise ValueError(f"unknown space {space!r} (use one of {', '.join(SPACES)})")
-    if mapping not in MAPPINGS:
-        raise ValueError(f"unknown mapping {mapping!r} (use one of {sorted(MAPPINGS)})")
+    labels = label_splits(text_labels, text_splits, music_labels, music_splits, mapping)
     cfg = config or TrainConfig()
     _check_text_layers(cfg, texts, len(text_x))
     text_x = np.asarray(text_x, dtype=np.float32)
     music_x = np.asarray(music_x, dtype=np.float32)
-    ts, ms = np.asarray(text_splits), np.asarray(music_splits)
-    tl, ml = np.asarray(text_labels, dtype=object), np.asarray(music_labels, dtype=object)
-    tr_t, tr_m = np.flatnonzero(ts == "train"), np.flatnonzero(ms == "train")
-    va_t, va_m = np.flatnonzero(ts == "valid"), np.flatnonzero(ms == "valid")
-    if len(tr_t) == 0 or len(tr_m) == 0:
-        raise ValueError("no training items")
-    text_vocab = sorted(set(tl[tr_t]))
-    music_vocab = sorted(set(ml[tr_m]))
-    t_index = {lab: i for i, lab in enumerate(text_vocab)}
-    m_index = {lab: i for i, lab in enumerate(music_vocab)}
-    rel = relevance_matrix(text_vocab, music_vocab, mapping)
+    tl, ml = labels.text_labels, labels.music_labels
+    tr_t, tr_m = labels.text("train"), labels.music("train")
+    va_t, va_m = labels.text("valid"), labels.music("valid")
+    text_vocab, music_vocab, rel = labels.text_vocab, labels.music_vocab, labels.relevance
 
     with torch.random.fork_rng(devices=[]):
         train_hidden = valid_hidden = None
@@ -428,15 +482,13 @@ def fit(
         gen = torch.Generator().manual_seed(cfg.seed)
         model = Heads(space, len(text_vocab), len(music_vocab), cfg.hidden, cfg.dim, cfg.dropout,
                       text_x.shape[1], music_x.shape[1], text_layers=cfg.text_layers)
-        for name, x in (("text", text_x[tr_t]), ("music", music_x[tr_m])):
-            std = x.std(axis=0)
-            getattr(model, f"{name}_mean").copy_(torch.from_numpy(x.mean(axis=0)))
-            getattr(model, f"{name}_std").copy_(torch.from_numpy(np.where(std > 1e-6, std, 1.0).astype(np.float32)))
+        fill_standardisation(model.text_mean, model.text_std, text_x[tr_t])
+        fill_standardisation(model.music_mean, model.music_std, music_x[tr_m])
         d = _Data(
             text_x=torch.from_numpy(text_x[tr_t]),
-            text_y=torch.tensor([t_index[x] for x in tl[tr_t]]),
+            text_y=labels.train_text_y(),
             music_x=torch.from_numpy(music_x[tr_m]),
-            music_y=torch.tensor([m_index[x] for x in ml[tr_m]]),
+            music_y=labels.train_music_y(),
             rel=torch.from_numpy(rel),
             text_hidden=train_hidden,
         )
@@ -519,7 +571,7 @@ def fit(
             result.best_epoch = len(result.history) - 1
         model.eval()
         result.seconds = time.perf_counter() - t0
-    return result, text_vocab, music_vocab
+    return result, labels
 
 
 def _check_text_layers(cfg: TrainConfig, texts: Sequence[str] | None, n_text: int) -> None:
@@ -573,20 +625,12 @@ def train(
     if cfg.text_layers > 0 and text_encoder is not None:
         raise ValueError("a fine-tuned space embeds passages with its own encoder: leave text_encoder out")
     music_x = music if isinstance(music, np.ndarray) else music_inputs(list(music))
-    result, text_vocab, music_vocab = fit(space, text_embeddings, text_labels, text_splits, music_x,
-                                          music_labels, music_splits, mapping=mapping, config=cfg, log=log,
-                                          texts=texts)
-    ts, ms = list(text_splits), list(music_splits)
+    result, labels = fit(space, text_embeddings, text_labels, text_splits, music_x, music_labels, music_splits,
+                         mapping=mapping, config=cfg, log=log, texts=texts)
     card: dict[str, Any] = {
         "space": space,
-        "mapping": mapping,
-        "mapping_table": {t: sorted(MAPPINGS[mapping].get(t, ())) for t in text_vocab},
-        "vocabularies": {"text": text_vocab, "music": music_vocab},
+        **labels.card_fields(),
         "data": data_description or {},
-        "splits": {
-            "text": {s: ts.count(s) for s in ("train", "valid", "test")},
-            "music": {s: ms.count(s) for s in ("train", "valid", "test")},
-        },
         "seed": cfg.seed,
         "config": asdict(cfg),
         "training": {"best_epoch": result.best_epoch, "epochs_run": len(result.history),
@@ -594,21 +638,20 @@ def train(
         "metrics": {},
     }
     trained = TrainedSpace(result.model, card, text_encoder=text_encoder)
-    tt = [i for i, s in enumerate(ts) if s == "test"]
-    mt = [i for i, s in enumerate(ms) if s == "test"]
-    if tt and mt:
+    tt, mt = labels.text("test"), labels.music("test")
+    if len(tt) and len(mt):
         # a fine-tuned space is scored on its own encoder's view of the test passages
         test_x = (np.asarray(text_embeddings)[tt] if cfg.text_layers == 0 or texts is None
                   else trained.text_inputs([str(texts[i]) for i in tt]))
         trained.card["metrics"]["test"] = trained.evaluate(
-            test_x, [text_labels[i] for i in tt], music_x[mt],
-            [music_labels[i] for i in mt], prior_text_labels=[text_labels[i] for i, s in enumerate(ts) if s == "train"])
+            test_x, list(labels.text_labels[tt]), music_x[mt], list(labels.music_labels[mt]),
+            prior_text_labels=list(labels.text_labels[labels.text("train")]))
     trained.history = result.history
     return trained
 
 
 __all__ = [
-    "MUSIC_DIM", "MUSIC_LAYOUT", "SPACES", "TEXT_DIM", "Heads", "TrainConfig", "TrainResult", "fit",
-    "label_targets", "music_inputs", "relevance_matrix", "sample_negatives", "sample_pairs",
-    "similarity_from_embeddings", "train",
+    "MUSIC_DIM", "MUSIC_LAYOUT", "SPACES", "TEXT_DIM", "Heads", "LabelSplits", "TrainConfig", "TrainResult", "fit",
+    "fill_standardisation", "label_splits", "label_targets", "music_inputs", "relevance_matrix",
+    "sample_negatives", "sample_pairs", "similarity_from_embeddings", "train",
 ]

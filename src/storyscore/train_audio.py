@@ -50,8 +50,7 @@ from storyscore.audio.shortchunk import (
     random_crops,
 )
 from storyscore.spaces.trained import CARD, CARD_FORMAT, WEIGHTS, weights_digest
-from storyscore.train import TEXT_DIM, _mlp, _triplet, relevance_matrix, sample_negatives
-from storyscore.vocab import MAPPINGS
+from storyscore.train import TEXT_DIM, _mlp, _triplet, fill_standardisation, label_splits, sample_negatives
 
 SPACE = "two_branch_cnn"
 CHECKPOINT = "last.pt"
@@ -271,8 +270,7 @@ def train_two_branch_audio(
     """
     from storyscore.metrics import evaluate_retrieval
 
-    if mapping not in MAPPINGS:
-        raise ValueError(f"unknown mapping {mapping!r} (use one of {sorted(MAPPINGS)})")
+    labels = label_splits(text_labels, text_splits, music_labels, music_splits, mapping)
     cfg = config or AudioTrainConfig()
     text_x = np.asarray(text_embeddings, dtype=np.float32)
     if mels is None:
@@ -280,20 +278,11 @@ def train_two_branch_audio(
     mels = [np.asarray(m, dtype=np.float32) for m in mels]
     if len(mels) != len(music_labels) or len(mels) != len(music_splits):
         raise ValueError("audio clips, music labels and music splits differ in length")
-    ts, ms = np.asarray(text_splits), np.asarray(music_splits)
-    tl, ml = np.asarray(text_labels, dtype=object), np.asarray(music_labels, dtype=object)
-    tr_t, tr_m = np.flatnonzero(ts == "train"), np.flatnonzero(ms == "train")
-    va_t, va_m = np.flatnonzero(ts == "valid"), np.flatnonzero(ms == "valid")
-    if len(tr_t) == 0 or len(tr_m) == 0:
-        raise ValueError("no training items")
-    text_vocab = sorted(set(tl[tr_t]))
-    music_vocab = sorted(set(ml[tr_m]))
-    t_index = {lab: i for i, lab in enumerate(text_vocab)}
-    m_index = {lab: i for i, lab in enumerate(music_vocab)}
-    rel = torch.from_numpy(relevance_matrix(text_vocab, music_vocab, mapping))
-    text_y = torch.tensor([t_index[x] for x in tl[tr_t]])
-    music_y = torch.tensor([m_index[x] for x in ml[tr_m]])
-    rel_items = rel[text_y][:, music_y]  # (N_text_train, N_music_train)
+    tl, ml = labels.text_labels, labels.music_labels
+    tr_t, tr_m = labels.text("train"), labels.music("train")
+    va_t, va_m = labels.text("valid"), labels.music("valid")
+    rel = torch.from_numpy(labels.relevance)
+    rel_items = rel[labels.train_text_y()][:, labels.train_music_y()]  # (N_text_train, N_music_train)
     usable = np.flatnonzero(rel_items.any(dim=1).numpy() & (~rel_items).any(dim=1).numpy())
     if len(usable) == 0:
         raise ValueError(f"no training text has both a relevant and a non-relevant training clip under {mapping!r}")
@@ -306,9 +295,7 @@ def train_two_branch_audio(
         gen = torch.Generator().manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
         model = AudioTwoBranch(cfg, text_x.shape[1])
-        std = text_x[tr_t].std(axis=0)
-        model.text_mean.copy_(torch.from_numpy(text_x[tr_t].mean(axis=0)))
-        model.text_std.copy_(torch.from_numpy(np.where(std > 1e-6, std, 1.0).astype(np.float32)))
+        fill_standardisation(model.text_mean, model.text_std, text_x[tr_t])
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         st = _State()
         initialised_from: list[str] = []
@@ -394,17 +381,10 @@ def train_two_branch_audio(
             best_epoch = st.epoch - 1
         model.eval()
 
-    tsl, msl = list(text_splits), list(music_splits)
     card: dict[str, Any] = {
         "space": SPACE,
-        "mapping": mapping,
-        "mapping_table": {t: sorted(MAPPINGS[mapping].get(t, ())) for t in text_vocab},
-        "vocabularies": {"text": text_vocab, "music": music_vocab},
-        "splits": {
-            "text": {s: tsl.count(s) for s in ("train", "valid", "test")},
-            "music": {s: msl.count(s) for s in ("train", "valid", "test")},
-        },
-        "data": {"n_texts": len(tsl), "n_clips": len(msl),
+        **labels.card_fields(),
+        "data": {"n_texts": len(tl), "n_clips": len(ml),
                  "clip_seconds_total": round(sum(m.shape[0] for m in mels) * HOP / SAMPLE_RATE, 2)},
         "seed": cfg.seed,
         "config": asdict(cfg),
@@ -415,12 +395,10 @@ def train_two_branch_audio(
     }
     space = AudioTwoBranchSpace(model, card)
     space.history = list(st.history)
-    tt = [i for i, s in enumerate(tsl) if s == "test"]
-    mt = [i for i, s in enumerate(msl) if s == "test"]
-    if tt and mt:
+    tt, mt = labels.text("test"), labels.music("test")
+    if len(tt) and len(mt):
         space.card["metrics"]["test"] = space.evaluate_mels(
-            text_x[tt], [text_labels[i] for i in tt], [mels[i] for i in mt], [music_labels[i] for i in mt],
-            prior_text_labels=[text_labels[i] for i in tr_t])
+            text_x[tt], list(tl[tt]), [mels[i] for i in mt], list(ml[mt]), prior_text_labels=list(tl[tr_t]))
     return space
 
 
