@@ -127,9 +127,10 @@ def main() -> None:
     ap.add_argument("--cnn-epochs", type=int, default=25)
     ap.add_argument("--cnn-patience", type=int, default=5)
     ap.add_argument("--cnn-lr", type=float, default=1e-3)
-    ap.add_argument("--figures", type=Path, default=HERE.parent / "docs" / "umap",
+    ap.add_argument("--figures", default=str(HERE.parent / "docs" / "umap"),
                     help="UMAP figure per space (first seed, test split) goes here; '' for none")
     args = ap.parse_args()
+    figures = Path(args.figures) if args.figures else None  # Path('') would be the current folder
 
     m_ids, m_labels, m_x = music_data(args.per_class)
     t_ids, t_labels, t_sets, t_x, t_texts = text_data()
@@ -177,11 +178,11 @@ def main() -> None:
                 continue
             if args.save_models and seed == seeds[0]:
                 sp.save(CACHE / "models" / space)
-            if str(args.figures) and seed == seeds[0] and space != "classification":  # classification: 2 vocabularies
+            if figures and seed == seeds[0] and space != "classification":  # classification: 2 vocabularies
                 tm = [i for i, s_ in enumerate(t_split) if s_ == "test"]
                 mm = [i for i, s_ in enumerate(m_split) if s_ == "test"]
                 umap_figure_arrays(sp, t_x[tm], [t_labels[i] for i in tm], m_x[mm], [m_labels[i] for i in mm],
-                                   args.figures / f"{space}.png", seed=seed,
+                                   figures / f"{space}.png", seed=seed,
                                    title=f"{space}: test split (seed {seed}), UMAP fitted on music, passages projected")
         if seed in cnn_seeds:
             rss_before = peak_rss_mib()
@@ -203,11 +204,11 @@ def main() -> None:
             run["spaces"][CNN_SPACE]["embed_file_seconds"] = round((time.perf_counter() - t0) / len(test_files), 3)
             if args.save_models and seed == seeds[0]:
                 sp.save(CACHE / "models" / CNN_SPACE)
-            if str(args.figures) and seed == seeds[0]:
+            if figures and seed == seeds[0]:
                 tm = [i for i, s_ in enumerate(t_split) if s_ == "test"]
                 mm = [i for i, s_ in enumerate(m_split) if s_ == "test"]
                 umap_plot(sp, sp.embed_text_vectors(t_x[tm]), [t_labels[i] for i in tm], sp.embed_mels([mels[i] for i in mm]),
-                          [m_labels[i] for i in mm], args.figures / f"{CNN_SPACE}.png", seed=seed,
+                          [m_labels[i] for i in mm], figures / f"{CNN_SPACE}.png", seed=seed,
                           title=f"{CNN_SPACE}: test split (seed {seed}), UMAP fitted on music, passages projected")
         out["runs"].append(run)
 
