@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +19,7 @@ import numpy as np
 from storyscore.audio.decode import is_audio_path, load_audio
 from storyscore.errors import AudioDecodeError, InputError, StoryscoreError
 from storyscore.store import Store, file_hash
-from storyscore.torch_threads import one_torch_thread_per_worker, worker_count
+from storyscore.torch_threads import in_order_on_workers
 
 if TYPE_CHECKING:
     from storyscore.audio.encoder import TrackAnalysis
@@ -144,10 +141,6 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                 return _Analysed(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
             return _Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors)
 
-        workers = worker_count()
-        pool = ThreadPoolExecutor(max_workers=workers)
-        pending: deque[Future[_Analysed]] = deque()
-        stack = ExitStack()
         try:
             # Moved or touched files keep their analysis; only new content is decoded.
             work: list[tuple[Path, int, float, str]] = []
@@ -172,40 +165,31 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                 store.remove(gone)
                 report.removed = len(gone)
 
-            # Files are analysed `workers` at a time but stored in order, one transaction each.
-            submitted = 0
-            if work:
-                stack.enter_context(one_torch_thread_per_worker())
-            for k, (path, size, mtime, digest) in enumerate(work):
-                while submitted < len(work) and submitted < k + workers + 1:
-                    pending.append(pool.submit(analyse, work[submitted][0]))
-                    submitted += 1
-                key = str(path)
-                if progress:
-                    progress(k, len(work), key)
-                result = pending.popleft().result()
-                if result.analysis is None:
-                    reason = result.reason or "unusable"
-                    store.put_skipped(key, size, mtime, reason)
-                    report.skipped.append((key, reason))
-                    continue
-                store.put_track(key, content_hash=digest, size=size, mtime=mtime, analysis=result.analysis,
-                                valence=result.valence, arousal=result.arousal, moods=result.moods,
-                                vectors=result.vectors)
-                report.audio_seconds += result.analysis.duration
-                if key in stored:
-                    report.updated += 1
-                else:
-                    report.added += 1
+            # Files are analysed one per core but stored in order, one transaction each.
+            with in_order_on_workers(lambda w: analyse(w[0]), work) as analysed:
+                for k, ((path, size, mtime, digest), future) in enumerate(analysed):
+                    key = str(path)
+                    if progress:
+                        progress(k, len(work), key)
+                    result = future.result()
+                    if result.analysis is None:
+                        reason = result.reason or "unusable"
+                        store.put_skipped(key, size, mtime, reason)
+                        report.skipped.append((key, reason))
+                        continue
+                    store.put_track(key, content_hash=digest, size=size, mtime=mtime, analysis=result.analysis,
+                                    valence=result.valence, arousal=result.arousal, moods=result.moods,
+                                    vectors=result.vectors)
+                    report.audio_seconds += result.analysis.duration
+                    if key in stored:
+                        report.updated += 1
+                    else:
+                        report.added += 1
             if progress:
                 progress(len(work), len(work), "")
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            stack.close()
             report.total_tracks = store.count()
     report.wall_seconds = time.perf_counter() - started
     return report

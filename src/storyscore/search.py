@@ -91,11 +91,8 @@ class Matcher:
                 part = ids[start:start + 2048]
                 self.store.put_vectors(name, version, part, self.space.embed_audio(self.store.analyses(part)))
             return
-        from collections import deque
-        from concurrent.futures import Future, ThreadPoolExecutor
-
         from storyscore.errors import AudioDecodeError
-        from storyscore.torch_threads import one_torch_thread_per_worker, worker_count
+        from storyscore.torch_threads import in_order_on_workers
 
         def embed(path: str) -> np.ndarray | str:
             try:
@@ -105,25 +102,15 @@ class Matcher:
 
         # As `index`: one file per core, each with one torch thread (1.34× one file with two threads here,
         # benchmarks/cnn_embed_speed.py), stored in order on this thread, one transaction per track.
-        workers = worker_count()
-        pending: deque[Future[np.ndarray | str]] = deque()
-        pool = ThreadPoolExecutor(max_workers=workers)
-        try:
-            with one_torch_thread_per_worker():
-                submitted = 0
-                for k, track in enumerate(missing):
-                    while submitted < len(missing) and submitted < k + workers + 1:
-                        pending.append(pool.submit(embed, missing[submitted].path))
-                        submitted += 1
-                    if progress:
-                        progress(k, len(missing), track.path)
-                    got = pending.popleft().result()
-                    if isinstance(got, str):
-                        self.skipped.append((track.path, got))
-                        continue
-                    self.store.put_vectors(name, version, [track.track_id], got[None, :])
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        with in_order_on_workers(lambda t: embed(t.path), missing) as embedded:
+            for k, (track, future) in enumerate(embedded):
+                if progress:
+                    progress(k, len(missing), track.path)
+                got = future.result()
+                if isinstance(got, str):
+                    self.skipped.append((track.path, got))
+                    continue
+                self.store.put_vectors(name, version, [track.track_id], got[None, :])
         if progress:
             progress(len(missing), len(missing), "")
 

@@ -5,14 +5,21 @@ track: 1.0 s with one or two threads on the idle 2-core development machine), wh
 core doubles throughput. Two intra-op threads also collapse when another process holds a core (the same
 track took 5.6 s), which one thread per worker avoids. The text encoder is left at torch's default: its
 batched matrix products do gain from every core (64 chunks: 1.4 s with two threads, 2.5 s with one).
-`STORYSCORE_WORKERS` overrides the number of files analysed at once.
+`STORYSCORE_WORKERS` overrides the number of files analysed at once. `in_order_on_workers` is that
+scheme, shared by indexing and by a trained space that embeds library files.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def worker_count() -> int:
@@ -34,3 +41,33 @@ def one_torch_thread_per_worker() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+@contextmanager
+def in_order_on_workers(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Iterator[tuple[T, Future[R]]]]:
+    """Run `fn` over `items` on `worker_count()` threads, each with one torch thread (torch releases the
+    GIL). The block iterates ``(item, future)`` in the items' order with at most workers + 1 submitted
+    ahead, so results are consumed, and stored, in order. Leaving the block (an interrupt included)
+    cancels what has not started and waits for what has."""
+    workers = worker_count()
+    pool = ThreadPoolExecutor(max_workers=workers)
+    pending: deque[Future[R]] = deque()
+
+    def ordered() -> Iterator[tuple[T, Future[R]]]:
+        submitted = 0
+        for k, item in enumerate(items):
+            while submitted < len(items) and submitted < k + workers + 1:
+                pending.append(pool.submit(fn, items[submitted]))
+                submitted += 1
+            yield item, pending.popleft()
+
+    stack = ExitStack()
+    try:
+        if items:
+            stack.enter_context(one_torch_thread_per_worker())
+        yield ordered()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        stack.close()
