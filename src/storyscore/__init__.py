@@ -36,34 +36,27 @@ def index(*paths: str | Path, db: str | Path | None = None, rebuild: bool = Fals
     return index_paths(list(paths), _db(db), rebuild=rebuild)
 
 
-def _space(space: str, model: str | Path | None) -> Any:
-    """`model` (a folder written by `storyscore train`) wins over `space` (a zero-shot space's name)."""
-    if model is None:
-        return space
-    from storyscore.experiment import load_model
-
-    return load_model(model)
-
-
 def match(text: str, *, db: str | Path | None = None, top: int = 10, space: str = "fused",
           model: str | Path | None = None) -> dict[str, Any]:
     """Tracks that fit a passage, best first, as the `match --json` object; `model` uses a trained space."""
+    from storyscore.experiment import space_or_model
     from storyscore.search import match as _match
 
-    return _match(text, _db(db), top=top, space=_space(space, model))
+    return _match(text, _db(db), top=top, space=space_or_model(space, model))
 
 
 def plan(story: str | Path, *, db: str | Path | None = None, space: str = "fused", model: str | Path | None = None,
          **options: Any) -> Plan:
     """A soundtrack plan for a story file (.txt, .md, .epub); `options` are PlanOptions fields; `model` uses a
     trained space."""
+    from storyscore.experiment import space_or_model
     from storyscore.search import Matcher
     from storyscore.soundtrack.model import PlanOptions
     from storyscore.soundtrack.planner import make_plan
     from storyscore.soundtrack.reader import read_story
 
     parsed = read_story(story)
-    with Matcher(_db(db), _space(space, model)) as matcher:
+    with Matcher(_db(db), space_or_model(space, model)) as matcher:
         return make_plan(parsed, matcher, options=PlanOptions(**options))
 
 

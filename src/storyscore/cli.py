@@ -20,12 +20,14 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def _space(args: argparse.Namespace):  # -> str | EmotionSpace
-    """`--model PATH` (a trained space) wins over `--space NAME` (a zero-shot one)."""
-    if getattr(args, "model", None):
-        from storyscore.experiment import load_model
+    from storyscore.experiment import space_or_model
 
-        return load_model(args.model)
-    return args.space
+    return space_or_model(args.space, getattr(args, "model", None))
+
+
+def _embedding_progress(space, quiet: bool) -> _Progress:  # space: str | EmotionSpace
+    """Progress while a trained space whose music branch reads audio embeds the library on first use."""
+    return _Progress(f"embedding the library in {getattr(space, 'name', space)}", quiet)
 
 
 def _open_matcher(db: Path, args: argparse.Namespace):  # -> search.Matcher
@@ -34,8 +36,7 @@ def _open_matcher(db: Path, args: argparse.Namespace):  # -> search.Matcher
     from storyscore.search import Matcher
 
     space = _space(args)
-    label = f"embedding the library in {getattr(space, 'name', space)}"
-    with _Progress(label, getattr(args, "quiet", False)) as progress:
+    with _embedding_progress(space, getattr(args, "quiet", False)) as progress:
         matcher = Matcher(db, space, progress=progress)
     for path, reason in matcher.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
@@ -126,14 +127,9 @@ def cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
-def _auto_min_words(story_words: int) -> int:
-    """Short stories get short scenes; books keep scenes of at least a few minutes' reading."""
-    return int(min(300, max(40, story_words // 12)))
-
-
 def _plan_options(args: argparse.Namespace, story_words: int):  # -> PlanOptions (lazy import)
     from storyscore.errors import InputError
-    from storyscore.soundtrack.model import PlanOptions
+    from storyscore.soundtrack.model import PlanOptions, auto_min_words
 
     fixed: dict[int, str] = {}
     for item in args.fix or []:
@@ -141,7 +137,7 @@ def _plan_options(args: argparse.Namespace, story_words: int):  # -> PlanOptions
         if not sep or not scene.strip().isdigit():
             raise InputError(f"--fix {item!r}: expected SCENE=PATH, e.g. --fix 3=/music/theme.ogg")
         fixed[int(scene)] = str(Path(path).expanduser().resolve())
-    min_words = args.min_words if args.min_words is not None else _auto_min_words(story_words)
+    min_words = args.min_words if args.min_words is not None else auto_min_words(story_words)
     return PlanOptions(min_words=min_words, max_words=max(args.max_words, min_words * 2), n_scenes=args.scenes,
                        words_per_minute=args.wpm, window=args.window, exclude=tuple(args.exclude or ()),
                        prefer=tuple(args.prefer or ()), fixed=fixed)
@@ -297,7 +293,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     db = _db(args)
     space = _space(args)
-    with _Progress(f"embedding the library in {getattr(space, 'name', space)}", args.quiet) as progress:
+    with _embedding_progress(space, args.quiet) as progress:
         server, engine = make_server(db, space, args.host, args.port, quiet=args.quiet, progress=progress)
     host, port = server.server_address[:2]
     print(f"storyscore: serving {db} at http://{host}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)

@@ -120,11 +120,7 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
         return _train_cnn(data, out_dir, [text_split[i] for i in data.text_ids],
                           [music_split[i] for i in data.music_ids], mapping=mapping, seed=seed, epochs=epochs,
                           log=log, resume=resume, init_from=init_from, cnn_width=cnn_width, lr=lr)
-    config = TrainConfig(seed=seed, text_layers=text_layers)
-    if epochs is not None:
-        config.epochs = epochs
-    if lr is not None:
-        config.lr = lr
+    config = TrainConfig(seed=seed, text_layers=text_layers, **_given(epochs=epochs, lr=lr))
     model = train(space, embed_passages(data.texts), data.text_labels, [text_split[i] for i in data.text_ids],
                   data.analyses, data.music_labels, [music_split[i] for i in data.music_ids],
                   mapping=mapping, config=config,
@@ -135,23 +131,20 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
     return model
 
 
+def _given(**options: Any) -> dict[str, Any]:
+    """The options the user set (None: keep the configuration's default)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def _train_cnn(data: LabelledData, out_dir: str | Path, text_splits: list[str], music_splits: list[str], *,
                mapping: str, seed: int, epochs: int | None, log: Callable[[str], None] | None, resume: bool,
                init_from: str | Path | None, cnn_width: int | None, lr: float | None) -> Any:
-    from dataclasses import replace
-
     from storyscore.text.encoder import embed_passages
     from storyscore.train_audio import AudioTrainConfig, train_two_branch_audio
 
     if not data.mels:
         raise InputError(f"{CNN_SPACE} trains on audio: load the labelled data with features='mel'")
-    config = AudioTrainConfig(seed=seed)
-    if epochs is not None:
-        config = replace(config, epochs=epochs)
-    if cnn_width is not None:
-        config = replace(config, cnn_width=cnn_width)
-    if lr is not None:
-        config = replace(config, lr=lr)
+    config = AudioTrainConfig(seed=seed, **_given(epochs=epochs, cnn_width=cnn_width, lr=lr))
     if init_from is not None and not Path(init_from).exists():
         raise InputError(f"{init_from}: no such model or checkpoint to start the CNN from")
     try:
@@ -214,6 +207,12 @@ def music_tag_scores(model: Any, music: np.ndarray) -> tuple[np.ndarray, list[st
         return None
     unit = music / (np.linalg.norm(music, axis=1, keepdims=True) + 1e-9)
     return unit @ (targets / (np.linalg.norm(targets, axis=1, keepdims=True) + 1e-9)).T, moods
+
+
+def space_or_model(space: str, model: str | Path | None) -> Any:
+    """A trained space loaded from `model` (a folder written by `storyscore train`) when given, else the
+    zero-shot space's name `space`: what `--space`/`--model` and the Python API's space=/model= mean."""
+    return load_model(model) if model else space
 
 
 def load_model(path: str | Path) -> Any:

@@ -168,6 +168,12 @@ class Passage:
     arousal: float
 
 
+def auto_min_words(story_words: int) -> int:
+    """Shortest scene when the user gives none: short stories get short scenes; books keep scenes of at
+    least a few minutes' reading."""
+    return int(min(300, max(40, story_words // 12)))
+
+
 @dataclass
 class PlanOptions:
     """Every knob of `make_plan`; the defaults suit novels read aloud."""

@@ -128,7 +128,7 @@ def match(matcher: Any, text: str, top: int) -> dict[str, Any]:
 
 
 def plan(matcher: Any, data: bytes, name: str, scenes: int | None, wpm: float) -> Any:  # -> Plan
-    from storyscore.soundtrack.model import PlanOptions
+    from storyscore.soundtrack.model import PlanOptions, auto_min_words
     from storyscore.soundtrack.planner import make_plan
     from storyscore.soundtrack.reader import read_story
 
@@ -140,7 +140,7 @@ def plan(matcher: Any, data: bytes, name: str, scenes: int | None, wpm: float) -
             story = read_story(path)
         except StoryscoreError as exc:  # name the upload, not the temporary file
             raise type(exc)(str(exc).replace(str(path), name)) from None
-    min_words = int(min(300, max(40, story.n_words // 12)))  # as the command line: scenes scale with the story
+    min_words = auto_min_words(story.n_words)
     options = PlanOptions(min_words=min_words, max_words=max(3000, min_words * 2), n_scenes=scenes,
                           words_per_minute=wpm)
     return make_plan(story, matcher, options=options)
