@@ -144,21 +144,21 @@ class TrainedSpace:
 
         return pool_passages(list(passages), self.model.encoder.embed_sentences, self._paragraph_cache)
 
-    def embed_text_vectors(self, embeddings: np.ndarray) -> np.ndarray:
-        """Space vectors of precomputed text inputs (n, 384), as `text_inputs` gives them."""
+    def _branch(self, head: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray) -> np.ndarray:
+        """One branch's space vectors (the classifier's as probabilities)."""
         with torch.no_grad():
-            y = self.model.embed_text(torch.as_tensor(np.asarray(embeddings, dtype=np.float32)))
+            y = head(torch.as_tensor(np.asarray(x, dtype=np.float32)))
             if self.space == "classification":
                 y = y.softmax(-1)
         return y.numpy().astype(np.float32)
 
+    def embed_text_vectors(self, embeddings: np.ndarray) -> np.ndarray:
+        """Space vectors of precomputed text inputs (n, 384), as `text_inputs` gives them."""
+        return self._branch(self.model.embed_text, embeddings)
+
     def embed_music_inputs(self, inputs: np.ndarray) -> np.ndarray:
         """Space vectors of `storyscore.train.music_inputs` rows (n, 506)."""
-        with torch.no_grad():
-            y = self.model.embed_music(torch.as_tensor(np.asarray(inputs, dtype=np.float32)))
-            if self.space == "classification":
-                y = y.softmax(-1)
-        return y.numpy().astype(np.float32)
+        return self._branch(self.model.embed_music, inputs)
 
     def embed_text(self, passages: list[str]) -> np.ndarray:
         return self.embed_text_vectors(self.text_inputs(passages))
