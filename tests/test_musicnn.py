@@ -53,8 +53,9 @@ def test_batching_does_not_change_results(tagger: MusicnnTagger) -> None:
     patches = np.load(FIXTURE)["patches"]
     together = tagger.forward_patches(patches)
     one = tagger.forward_patches(patches[2:3])
-    np.testing.assert_allclose(one[0], together[0][2:3], atol=1e-5)
-    np.testing.assert_allclose(one[1], together[1][2:3], atol=1e-5)
+    # Features reach ~10; batch size changes the BLAS path, so compare relative to their scale (float32).
+    np.testing.assert_allclose(one[0], together[0][2:3], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(one[1], together[1][2:3], rtol=1e-4, atol=1e-4)
     empty_p, empty_f = tagger.forward_patches(np.zeros((0, 187, 96), np.float32))
     assert empty_p.shape == (0, 50) and empty_f.shape == (0, 200)
     with pytest.raises(ValueError):
