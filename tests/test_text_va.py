@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import numpy as np
 import pytest
 
@@ -12,9 +15,38 @@ from storyscore.text.split import chunks, sentences
 
 
 def test_neutral_point_constant_matches_the_reference_narration() -> None:
-    raw = va.anchored_va(embed_passages(list(va.REFERENCE_NARRATION)))
-    calibrated = raw * np.asarray(va.CALIBRATION_SLOPE) + np.asarray(va.CALIBRATION_INTERCEPT)
-    assert calibrated.mean(axis=0) == pytest.approx(va.NEUTRAL_VA, abs=2e-3)
+    reading = va.passage_va(list(va.REFERENCE_NARRATION))
+    assert reading.mean(axis=0) == pytest.approx(va.NEUTRAL_VA, abs=2e-3)
+
+
+def test_constants_match_the_direction_card() -> None:
+    """va.py's scalars and the stored direction come from one run of benchmarks/calibrate_text_va.py."""
+    card_path = resources.files("storyscore").joinpath("data", va.DIRECTION_FILE.replace(".npy", ".json"))
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    constants = card["constants_in_va_py"]
+    assert constants["ANCHOR_SCALE"] == pytest.approx(va.ANCHOR_SCALE, abs=1e-6)
+    assert constants["OFFSET"] == pytest.approx(va.OFFSET, abs=1e-6)
+    assert constants["NEUTRAL_VA"] == pytest.approx(va.NEUTRAL_VA, abs=1e-4)
+    assert va.direction().shape == tuple(card["shape"])
+
+
+def test_action_reads_aroused_and_grief_at_rest_reads_calm() -> None:
+    """The failures users saw: a battle and a storm read calm (arousal below 0) before the scene direction."""
+    battle = "The battle raged; swords clashed and men fell on every side."
+    storm = ("A storm was coming. The wind rose, the shutters banged, and rain began to lash the windows; "
+             "out at sea the waves broke over the harbour wall.")
+    grief = "She sat by her husband's grave long after the others had gone, too tired even to weep."
+    (_, a_battle), (_, a_storm), (_, a_grief) = va.passage_va([battle, storm, grief])
+    assert a_battle > 0 and a_storm > 0 and a_grief < 0
+    # and on the same side of plain narration, the zero of the shared frame
+    assert min(a_battle, a_storm) > va.NEUTRAL_VA[1] > a_grief
+
+
+def test_reading_is_clipped_to_the_lexicon_scale() -> None:
+    reading = va.va_from_embeddings(embed_passages(["They cheered and cheered.", "Nothing at all."]))
+    assert reading.shape == (2, 2) and reading.dtype == np.float32
+    assert np.all(np.abs(reading) <= 1.0)
+    assert va.passage_va([]).shape == (0, 2)
 
 
 def test_passages_read_in_the_right_quadrants() -> None:
