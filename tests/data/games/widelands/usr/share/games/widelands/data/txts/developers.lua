@@ -1,0 +1,1 @@
+function developers() return {{heading = _("Musicians"),entries = {{members = {"Kristian",},},},},} end
