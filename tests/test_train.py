@@ -34,9 +34,12 @@ PER_MOOD = 20
 def _fake_analysis(rng: np.random.Generator, centre: np.ndarray) -> TrackAnalysis:
     feats = centre[:400] + rng.normal(0, 1.0, 400)
     tags = {"MTT_musicnn": rng.uniform(0, 1, 50), "MSD_musicnn": rng.uniform(0, 1, 50)}
-    desc = Descriptors(tempo_bpm=float(rng.uniform(60, 180)), onset_rate=float(rng.uniform(0, 5)),
-                       loudness_db=float(rng.uniform(-30, -5)), dynamic_range_db=float(rng.uniform(3, 20)),
-                       brightness_hz=float(rng.uniform(500, 4000)), key="C major",
+    # Only the six fields `music_inputs` reads are drawn (in their old order, so the random stream is as it
+    # was); the rest are fixed.
+    desc = Descriptors(tempo_bpm=float(rng.uniform(60, 180)), tempo_confidence=0.5, onset_rate=float(rng.uniform(0, 5)),
+                       loudness_db=float(rng.uniform(-30, -5)), loudness_range_db=float(rng.uniform(3, 20)),
+                       dynamic_complexity=3.0, danceability=1.0, brightness_hz=float(rng.uniform(500, 4000)),
+                       spectral_flux=0.02, percussive_ratio=0.3, key="C major", key_strength=0.7,
                        mode_strength=float(rng.normal()))
     return TrackAnalysis(duration=15.0, tags=tags, features=feats.astype(np.float32), descriptors=desc, windows=2)
 

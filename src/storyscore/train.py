@@ -6,7 +6,7 @@ Inputs (by default the encoders are frozen and only the heads are trained):
   ``TrainConfig.text_layers = k > 0`` the top ``k`` of MiniLM's 6 layers are fine-tuned with the heads
   (`storyscore.text.finetune`; the model then embeds passages with its own layers);
 * music: `music_inputs(analyses)` = musicnn pooled penultimate features (400) ‖ MTT and MSD tag
-  probabilities (2 × 50) ‖ six DSP descriptors (tempo, onset rate, loudness, dynamic range,
+  probabilities (2 × 50) ‖ six DSP descriptors (tempo, onset rate, EBU R128 loudness and loudness range,
   log brightness, mode strength) — 506 numbers.
 
 Both are standardised with the *training* split's mean and standard deviation (stored with the model).
@@ -78,7 +78,7 @@ SPACES: tuple[str, ...] = (
 METRIC_SPACES = ("two_branch", "three_branch", "supcon", "va_regularised")
 TEXT_DIM = 384
 MUSIC_TAGGERS = ("MTT_musicnn", "MSD_musicnn")
-DESCRIPTOR_FIELDS = ("tempo_bpm", "onset_rate", "loudness_db", "dynamic_range_db", "log_brightness", "mode_strength")
+DESCRIPTOR_FIELDS = ("tempo_bpm", "onset_rate", "loudness_db", "loudness_range_db", "log_brightness", "mode_strength")
 MUSIC_LAYOUT = ["musicnn_features:400", "MTT_musicnn_tags:50", "MSD_musicnn_tags:50"] + [
     f"descriptor:{d}" for d in DESCRIPTOR_FIELDS
 ]
@@ -123,7 +123,7 @@ def music_inputs(analyses: Sequence[TrackAnalysis]) -> np.ndarray:
         tags = [np.asarray(a.tags.get(t, np.zeros(50)), dtype=np.float32).reshape(50) for t in MUSIC_TAGGERS]
         d = a.descriptors
         desc = np.array(
-            [d.tempo_bpm, d.onset_rate, d.loudness_db, d.dynamic_range_db,
+            [d.tempo_bpm, d.onset_rate, d.loudness_db, d.loudness_range_db,
              math.log(max(float(d.brightness_hz), 1.0)), d.mode_strength],
             dtype=np.float32,
         )
