@@ -9,6 +9,8 @@ STAMP := $(VENV)/.storyscore-installed
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# the browser tests drive Debian's chromium (Playwright cannot download browsers here); CI runs as root
+	if [ "$$(id -u)" = 0 ] && ! command -v chromium >/dev/null; then apt-get update -qq && apt-get install -y -qq chromium; fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch is pinned in the same command so pip never resolves a multi-GB CUDA build
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[dev]'

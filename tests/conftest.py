@@ -44,3 +44,36 @@ def music_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_audio(root / "opus piece.opus", tone(12, 48000, notes=(293.66, 369.99, 440.0), bpm=132), 48000)
     write_audio(root / "mp3 piece.mp3", tone(12, 44100, notes=(196.0, 246.94, 293.66), bpm=100), 44100)
     return root
+
+
+@pytest.fixture(scope="session")
+def web_server(music_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One `storyscore serve` (real models, port 0) for the web, security, fuzz and browser tests: a copy of
+    `music_dir` indexed without "low drone.ogg", which is held back so a test can index it while it runs."""
+    import json
+    import shutil
+    import threading
+    import urllib.request
+    from types import SimpleNamespace
+
+    from storyscore.indexer import index_paths
+    from storyscore.web.server import make_server
+
+    root = tmp_path_factory.mktemp("web")
+    library = root / "music"
+    shutil.copytree(music_dir, library)
+    held_back = root / "low drone.ogg"
+    (library / "low drone.ogg").rename(held_back)
+    db = root / "lib.sqlite"
+    index_paths([library], db)
+    server, engine = make_server(db, "fused", port=0, quiet=True, header_timeout=2.0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    url = f"http://{host}:{port}"
+    with urllib.request.urlopen(url + "/api/session", timeout=30) as r:
+        token = json.loads(r.read())["token"]
+    yield SimpleNamespace(url=url, library=library, held_back=held_back, db=db, token=token, engine=engine)
+    server.shutdown()
+    server.server_close()
+    engine.close()

@@ -296,11 +296,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with _embedding_progress(space, args.quiet) as progress:
         server, engine = make_server(db, space, args.host, args.port, quiet=args.quiet, progress=progress)
     host, port = server.server_address[:2]
-    print(f"storyscore: serving {db} at http://{host}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"storyscore: serving {db} at http://{shown}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        print(f"storyscore: warning: listening on {host}: anyone who can reach this port can use the page and "
+              "hear your library", file=sys.stderr, flush=True)
     if args.open:
         import webbrowser
 
-        webbrowser.open(f"http://{host}:{port}/")
+        webbrowser.open(f"http://{shown}:{port}/")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -430,7 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = with_db(sub.add_parser("serve", help="match and plan in a browser, on this machine"))
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only); the page answers only to "
+                        "loopback names and this value in the Host header")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     with_space(p)
     p.add_argument("--open", action="store_true", help="open the page in the default browser")

@@ -23,6 +23,9 @@ from pathlib import Path
 from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as _safe_fromstring
+
 from storyscore.errors import InputError, TextInputError
 from storyscore.soundtrack.model import Chapter, Story
 
@@ -33,6 +36,14 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+
+# EPUB limits: a zip can inflate a thousandfold, so sizes are checked from the archive's directory before
+# anything is decompressed (Python's zipfile stops at the declared size, so the directory cannot lie), and
+# XML is parsed without entity expansion (defusedxml: no billion laughs, no external entities).
+EPUB_MAX_MEMBERS = 10_000
+EPUB_MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one chapter, stylesheet or image, uncompressed
+EPUB_MAX_TOTAL_BYTES = 256 * 1024 * 1024  # the whole book, uncompressed
 
 
 def read_story(path: Path | str) -> Story:
@@ -394,15 +405,32 @@ class _HTMLText(HTMLParser):
 
 def _xml(zf: zipfile.ZipFile, name: str, epub: str) -> ET.Element:
     try:
-        return ET.fromstring(zf.read(name))
+        return _safe_fromstring(zf.read(name))
     except KeyError as e:
         raise TextInputError(f"{epub}: broken EPUB (missing {name})") from e
     except ET.ParseError as e:
         raise TextInputError(f"{epub}: broken EPUB ({name} is not valid XML: {e})") from e
+    except DefusedXmlException as e:
+        raise TextInputError(f"{epub}: refused EPUB ({name} declares XML entities or a DTD)") from e
 
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def _check_epub_limits(zf: zipfile.ZipFile, name: str) -> None:
+    """Refuse zip bombs before decompressing anything (see EPUB_MAX_*)."""
+    members = zf.infolist()
+    if len(members) > EPUB_MAX_MEMBERS:
+        raise TextInputError(f"{name}: refused EPUB ({len(members)} files inside; at most {EPUB_MAX_MEMBERS})")
+    big = next((m for m in members if m.file_size > EPUB_MAX_MEMBER_BYTES), None)
+    if big is not None:
+        raise TextInputError(f"{name}: refused EPUB ({big.filename[:80]} inflates to {big.file_size / 2**20:.0f} MB; "
+                             f"at most {EPUB_MAX_MEMBER_BYTES // 2**20} MB per file)")
+    total = sum(m.file_size for m in members)
+    if total > EPUB_MAX_TOTAL_BYTES:
+        raise TextInputError(f"{name}: refused EPUB (inflates to {total / 2**20:.0f} MB; at most "
+                             f"{EPUB_MAX_TOTAL_BYTES // 2**20} MB)")
 
 
 def _read_epub(path: Path, data: bytes) -> Story:
@@ -411,6 +439,7 @@ def _read_epub(path: Path, data: bytes) -> Story:
         import io
 
         zf = zipfile.ZipFile(io.BytesIO(data))
+        _check_epub_limits(zf, name)
         bad = zf.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise TextInputError(f"{name}: broken EPUB (not a valid zip archive)") from e
@@ -577,7 +606,7 @@ def _epub_toc(
                 zf.read(nav[0]).decode("utf-8", errors="replace"), posixpath.dirname(nav[0])
             )
         if not entries and ncx is not None:
-            root = ET.fromstring(zf.read(ncx[0]))
+            root = _safe_fromstring(zf.read(ncx[0]))
             ncx_base = posixpath.dirname(ncx[0])
             for point in root.iter():
                 if _local(point.tag) != "navPoint":
@@ -586,7 +615,7 @@ def _epub_toc(
                 content = next((e.get("src", "") for e in point if _local(e.tag) == "content"), "")
                 if content:
                     entries.append((*_split_href(ncx_base, content), " ".join(label.split())))
-    except (KeyError, ET.ParseError):
+    except (KeyError, ET.ParseError, DefusedXmlException):
         return []  # a broken TOC is not fatal: headings are found from the text instead
     return entries
 

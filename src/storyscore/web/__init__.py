@@ -1,4 +1,7 @@
-"""`storyscore serve`: the library, `match` and `plan` in a browser, served from this machine only.
+"""`storyscore serve`: the library, `match`, `plan` and a read-along view in a browser, from this machine only.
 
-`server.py` holds the HTTP layer (standard library only) and `static/index.html` the page (no external
-scripts, fonts or styles, so it works offline)."""
+`app.py` the FastAPI routes (documented in /openapi.json), `security.py` the checks every request passes
+first (Host, Origin and token, body size, headers), `engine.py` where work runs (model work on one thread,
+store reads on the request side), `jobs.py` background plans and mixes with progress and cancellation,
+`server.py` uvicorn on a bound socket, `static/` the page (no external scripts, fonts or styles: it works
+offline, under a CSP of default-src 'self')."""
