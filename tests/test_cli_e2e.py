@@ -75,6 +75,8 @@ def test_index_and_match_json_contract(music_dir: Path, tmp_path: Path, capsys: 
         assert -1.0 <= item["valence"] <= 1.0 and -1.0 <= item["arousal"] <= 1.0
         assert item["moods"] and all(isinstance(m, str) for m in item["moods"])
         assert "passage" in item["why"] and "VA distance" in item["why"]
+        # the music reader's leading cues, e.g. "read from tempo (+arousal), 'loud' tag (+arousal)"
+        assert "read from " in item["why"] and ("arousal)" in item["why"] or "valence)" in item["why"])
     scores = [r["score"] for r in result["results"]]
     assert scores == sorted(scores, reverse=True)
 

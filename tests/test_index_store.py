@@ -69,6 +69,31 @@ def test_store_refuses_another_pipeline_version(library: Path, tmp_path: Path) -
         assert store.count() == 0  # rebuilt empty, ready to index again
 
 
+def test_library_of_the_previous_schema_is_refused_then_rebuilt(library: Path, tmp_path: Path) -> None:
+    """A library made before the learned music reader (schema 1: no cues column) gets the one-line message
+    naming `index --rebuild`, and --rebuild makes a working library of it."""
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE tracks (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, content_hash TEXT NOT NULL,
+            size INTEGER NOT NULL, mtime REAL NOT NULL, duration REAL NOT NULL, pipeline_version TEXT NOT NULL,
+            valence REAL NOT NULL, arousal REAL NOT NULL, moods TEXT NOT NULL, descriptors TEXT NOT NULL,
+            tags BLOB NOT NULL, features BLOB NOT NULL, windows INTEGER NOT NULL, indexed_at REAL NOT NULL);
+        INSERT INTO meta VALUES ('pipeline_version',
+            'storyscore-store1/musicnn-mtt+msd/windows2-10per15s/descriptors-1/zeroshot-1');
+    """)
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreVersionError, match=r"index --rebuild"):
+        index_paths([library], db)
+    report = index_paths([library / "bright fast.wav"], db, rebuild=True)
+    assert report.added == 1
+    with Store(db) as store:
+        (track,) = store.tracks()
+        assert track.cues and track.moods
+
+
 def test_missing_root_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         index_paths([tmp_path / "nowhere"], tmp_path / "x.sqlite")

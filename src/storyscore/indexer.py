@@ -37,6 +37,7 @@ class _Analysed:
     arousal: float = 0.0
     moods: list[str] = field(default_factory=list)
     vectors: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    cues: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -139,7 +140,8 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                 raise
             except Exception as exc:  # an analysis failure on one odd file must not stop the run
                 return _Analysed(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
-            return _Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors)
+            return _Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors,
+                             reading.cues[0])
 
         try:
             # Moved or touched files keep their analysis; only new content is decoded.
@@ -179,7 +181,7 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                         continue
                     store.put_track(key, content_hash=digest, size=size, mtime=mtime, analysis=result.analysis,
                                     valence=result.valence, arousal=result.arousal, moods=result.moods,
-                                    vectors=result.vectors)
+                                    vectors=result.vectors, cues=result.cues)
                     report.audio_seconds += result.analysis.duration
                     if key in stored:
                         report.updated += 1
@@ -191,5 +193,46 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
             report.interrupted = True
         finally:
             report.total_tracks = store.count()
+        if report.added or report.updated or report.removed or store.meta().get(READINGS_KEY) != readings_version():
+            try:
+                refresh_readings(store)
+            except KeyboardInterrupt:  # the next `index` refreshes them
+                report.interrupted = True
     report.wall_seconds = time.perf_counter() - started
     return report
+
+
+def refresh_readings(store: Store) -> None:
+    """Re-read every track against the whole library, as it now stands.
+
+    The music reader standardises its inputs over the library (what counts as fast or loud in this
+    collection), so adding or removing tracks moves everyone's reading a little. Each track is first
+    stored with a reading against the training corpus alone; this pass replaces all of them in one
+    transaction, from the stored analyses (no audio is decoded).
+    """
+    from storyscore.spaces import ZERO_SHOT_SPACES, get_space
+    from storyscore.spaces.zeroshot import read_music, reported_va
+
+    ids = store.track_ids()
+    if not ids:
+        store.set_meta(READINGS_KEY, readings_version())
+        return
+    analyses = store.analyses(ids)
+    reading = read_music(analyses)
+    va = reported_va(reading.va)
+    vectors = {}
+    for name in ZERO_SHOT_SPACES:
+        space = get_space(name)
+        vectors[space.name] = (space.version, space.embed_audio(analyses))
+    store.put_readings(ids, va, [reading.top_moods(i) for i in range(len(ids))], reading.cues, vectors)
+    store.set_meta(READINGS_KEY, readings_version())
+
+
+READINGS_KEY = "readings_version"
+
+
+def readings_version() -> str:
+    """The versions of everything the stored readings depend on (the reader's weights among them)."""
+    from storyscore.spaces import ZERO_SHOT_SPACES, get_space
+
+    return " ".join(get_space(name).version for name in ZERO_SHOT_SPACES)

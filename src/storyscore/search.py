@@ -148,9 +148,10 @@ class Matcher:
         shared = [m for m in track.moods if m in text.moods]
         dist = float(np.hypot(text.valence - track.valence, text.arousal - track.arousal))
         mood_part = f"shared moods: {', '.join(shared)}" if shared else f"track reads {', '.join(track.moods[:2])}"
+        read_from = f"; read from {', '.join(stored.cues[:2])}" if stored.cues else ""
         return (f"passage {_describe_va(text.valence, text.arousal)} ({', '.join(text.moods[:2])}; "
                 f"V {text.valence:+.2f} A {text.arousal:+.2f}); track {_describe_va(track.valence, track.arousal)} "
-                f"(V {track.valence:+.2f} A {track.arousal:+.2f}; {_music_cues(stored.descriptors)}); "
+                f"(V {track.valence:+.2f} A {track.arousal:+.2f}; {_music_cues(stored.descriptors)}{read_from}); "
                 f"{mood_part}; VA distance {dist:.2f}")
 
     # --- one passage -----------------------------------------------------------------------------

@@ -22,8 +22,10 @@ from storyscore.audio.descriptors import Descriptors
 from storyscore.audio.encoder import ANALYSIS_VERSION, TAGGERS, TrackAnalysis
 from storyscore.errors import StoreError, StoreVersionError
 
-SCHEMA_VERSION = 1
-PIPELINE_VERSION = f"storyscore-store{SCHEMA_VERSION}/{ANALYSIS_VERSION}/zeroshot-1"
+SCHEMA_VERSION = 2
+# Bumped with anything that changes what is stored per track: the analysis, the music reader's weights
+# (its version is its weights' digest), or the schema.
+PIPELINE_VERSION = f"storyscore-store{SCHEMA_VERSION}/{ANALYSIS_VERSION}/reader-2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,6 +40,7 @@ CREATE TABLE IF NOT EXISTS tracks (
     valence REAL NOT NULL,
     arousal REAL NOT NULL,
     moods TEXT NOT NULL,
+    cues TEXT NOT NULL DEFAULT '[]',
     descriptors TEXT NOT NULL,
     tags BLOB NOT NULL,
     features BLOB NOT NULL,
@@ -74,6 +77,7 @@ class StoredTrack:
     arousal: float
     moods: tuple[str, ...]
     descriptors: dict[str, float | str]
+    cues: tuple[str, ...] = ()  # the cues that moved the music reader most, e.g. "tempo (+arousal)"
 
 
 def file_hash(path: Path) -> str:
@@ -122,14 +126,21 @@ class Store:
                 f"{self.path}: built by pipeline {row[0]!r}, this is {PIPELINE_VERSION!r}; "
                 "re-run `storyscore index --rebuild DIR...` to rebuild it"
             )
-        with self.transaction():
-            self.conn.execute("DELETE FROM vectors")
-            self.conn.execute("DELETE FROM tracks")
-            self.conn.execute("DELETE FROM skipped")
+        with self.transaction():  # dropped, not emptied: an older schema's columns may differ
+            self.conn.execute("DROP TABLE IF EXISTS vectors")
+            self.conn.execute("DROP TABLE IF EXISTS tracks")
+            self.conn.execute("DROP TABLE IF EXISTS skipped")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
             self._set_meta("pipeline_version", PIPELINE_VERSION)
 
     def _set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._set_meta(key, value)
 
     def close(self) -> None:
         self.conn.close()
@@ -174,8 +185,8 @@ class Store:
         return [(p, r) for p, r in self.conn.execute("SELECT path, reason FROM skipped ORDER BY path")]
 
     def tracks(self, ids: list[int] | None = None) -> list[StoredTrack]:
-        sql = ("SELECT id, path, content_hash, size, mtime, duration, valence, arousal, moods, descriptors "
-               "FROM tracks")
+        sql = ("SELECT id, path, content_hash, size, mtime, duration, valence, arousal, moods, descriptors, "
+               "cues FROM tracks")
         if ids is None:
             rows = self.conn.execute(sql + " ORDER BY id").fetchall()
         else:
@@ -186,7 +197,7 @@ class Store:
             order = {tid: k for k, tid in enumerate(ids)}
             rows.sort(key=lambda r: order[r[0]])
         return [StoredTrack(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(json.loads(r[8])),
-                            json.loads(r[9])) for r in rows]
+                            json.loads(r[9]), tuple(json.loads(r[10]))) for r in rows]
 
     def vectors(self, space: str, version: str) -> tuple[np.ndarray, np.ndarray]:
         """(track ids, (n, d) float32 matrix) of one space, in one query."""
@@ -225,17 +236,17 @@ class Store:
     # --- writing (each call is one transaction) ----------------------------------------------------
     def put_track(self, path: str, *, content_hash: str, size: int, mtime: float, analysis: TrackAnalysis,
                   valence: float, arousal: float, moods: list[str],
-                  vectors: dict[str, tuple[str, np.ndarray]]) -> int:
+                  vectors: dict[str, tuple[str, np.ndarray]], cues: list[str] | None = None) -> int:
         tags = np.concatenate([analysis.tags[n] for n in TAGGERS]).astype(np.float32).tobytes()
         with self.transaction():
             self.conn.execute("DELETE FROM tracks WHERE path=?", (path,))
             self.conn.execute("DELETE FROM skipped WHERE path=?", (path,))
             cur = self.conn.execute(
                 "INSERT INTO tracks(path, content_hash, size, mtime, duration, pipeline_version, valence, "
-                "arousal, moods, descriptors, tags, features, windows, indexed_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "arousal, moods, cues, descriptors, tags, features, windows, indexed_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (path, content_hash, size, mtime, analysis.duration, PIPELINE_VERSION, valence, arousal,
-                 json.dumps(moods), json.dumps(analysis.descriptors.to_dict()), tags,
+                 json.dumps(moods), json.dumps(cues or []), json.dumps(analysis.descriptors.to_dict()), tags,
                  analysis.features.astype(np.float32).tobytes(), analysis.windows, time.time()))
             track_id = int(cur.lastrowid or 0)
             self.conn.executemany(
@@ -249,6 +260,24 @@ class Store:
             self.conn.executemany("INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
                                   [(tid, space, version, mat[k].astype(np.float32).tobytes())
                                    for k, tid in enumerate(ids)])
+
+    def put_readings(self, ids: list[int], va: np.ndarray, moods: list[list[str]], cues: list[list[str]],
+                     vectors: dict[str, tuple[str, np.ndarray]]) -> None:
+        """Replace every listed track's reading and zero-shot vectors in one transaction (the reading is
+        relative to the library, so it is refreshed whenever the library changes)."""
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE tracks SET valence=?, arousal=?, moods=?, cues=? WHERE id=?",
+                [(float(va[k, 0]), float(va[k, 1]), json.dumps(moods[k]), json.dumps(cues[k]), tid)
+                 for k, tid in enumerate(ids)])
+            for space, (version, mat) in vectors.items():
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
+                    [(tid, space, version, np.asarray(mat[k], dtype=np.float32).tobytes())
+                     for k, tid in enumerate(ids)])
+
+    def track_ids(self) -> list[int]:
+        return [int(i) for (i,) in self.conn.execute("SELECT id FROM tracks ORDER BY id")]
 
     def touch(self, track_id: int, path: str, size: int, mtime: float) -> None:
         """Record a new path/mtime for content already analysed (touched or moved file)."""

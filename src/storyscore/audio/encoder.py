@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from storyscore.audio.decode import load_audio
-from storyscore.audio.descriptors import Descriptors, describe, power_spectrogram
+from storyscore.audio.descriptors import Descriptors, describe
 
 ENCODER_RATE = 16000
 TAGGERS = ("MTT_musicnn", "MSD_musicnn")
@@ -22,7 +22,15 @@ TAGGERS = ("MTT_musicnn", "MSD_musicnn")
 SECONDS_PER_WINDOW = 15.0
 MIN_WINDOWS = 2
 MAX_WINDOWS = 10
-ANALYSIS_VERSION = f"musicnn-mtt+msd/windows{MIN_WINDOWS}-{MAX_WINDOWS}per{SECONDS_PER_WINDOW:g}s/descriptors-1"
+TAGGER_VERSION = f"musicnn-mtt+msd/windows{MIN_WINDOWS}-{MAX_WINDOWS}per{SECONDS_PER_WINDOW:g}s"
+# Descriptors read at most DESCRIPTOR_SECONDS of a track: longer tracks give DESCRIPTOR_EXCERPTS excerpts
+# spread from start to end, joined. Essentia's descriptors cost about 1-2 s per minute of audio on one core,
+# so this keeps a 14-minute track near the taggers' cost (which stop at MAX_WINDOWS) while still hearing
+# its whole course.
+DESCRIPTOR_SECONDS = 240.0
+DESCRIPTOR_EXCERPTS = 4
+DESCRIPTOR_VERSION = f"essentia-1/max{DESCRIPTOR_SECONDS:g}s"
+ANALYSIS_VERSION = f"{TAGGER_VERSION}/{DESCRIPTOR_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -56,17 +64,36 @@ def window_starts(n_frames: int, patch_frames: int, count: int) -> list[int]:
     return [int(round(x)) for x in np.linspace(0, n_frames - patch_frames, count)]
 
 
-def analyse_audio(audio: np.ndarray, sample_rate: int = ENCODER_RATE) -> TrackAnalysis:
-    """Analyse mono float32 audio (resampled here if `sample_rate` differs from 16 kHz)."""
-    from storyscore.audio.musicnn import MusicnnTagger
-    if sample_rate != ENCODER_RATE:
-        import soxr
+def _at_encoder_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    if sample_rate == ENCODER_RATE:
+        return audio
+    import soxr
 
-        audio = soxr.resample(audio, sample_rate, ENCODER_RATE).astype(np.float32)
-    power = power_spectrogram(audio)
+    return soxr.resample(audio, sample_rate, ENCODER_RATE).astype(np.float32)
+
+
+def descriptor_audio(audio: np.ndarray) -> np.ndarray:
+    """What the descriptors read of 16 kHz audio: all of it, or evenly spread excerpts of a long track."""
+    limit = int(DESCRIPTOR_SECONDS * ENCODER_RATE)
+    if len(audio) <= limit:
+        return audio
+    size = limit // DESCRIPTOR_EXCERPTS
+    starts = np.linspace(0, len(audio) - size, DESCRIPTOR_EXCERPTS).astype(int)
+    return np.concatenate([audio[s:s + size] for s in starts])
+
+
+def describe_track(audio: np.ndarray) -> Descriptors:
+    """Descriptors of a whole 16 kHz track (see `descriptor_audio`)."""
+    return describe(descriptor_audio(audio), ENCODER_RATE)
+
+
+def tagger_outputs(audio: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+    """Both taggers over windows spread across 16 kHz mono audio: mean tag probabilities per tagger, mean
+    penultimate features (MTT then MSD), and the number of windows."""
+    from storyscore.audio.musicnn import MusicnnTagger
+
     tags: dict[str, np.ndarray] = {}
     features: list[np.ndarray] = []
-    windows = 0
     mel = MusicnnTagger.melspectrogram(audio)  # both taggers share musicnn's front end
     frames = MusicnnTagger.patch_frames
     if len(mel) < frames:  # shorter than one window: pad with silence
@@ -74,16 +101,21 @@ def analyse_audio(audio: np.ndarray, sample_rate: int = ENCODER_RATE) -> TrackAn
     starts = window_starts(len(mel), frames, window_count(len(audio) / ENCODER_RATE))
     patches = np.stack([mel[s:s + frames] for s in starts])
     for name in TAGGERS:
-        tagger = MusicnnTagger.load(name)
-        probs, feats = tagger.forward_patches(patches)
+        probs, feats = MusicnnTagger.load(name).forward_patches(patches)
         tags[name] = probs.mean(axis=0).astype(np.float32)
         features.append(feats.mean(axis=0).astype(np.float32))
-        windows = len(starts)
+    return tags, np.concatenate(features), len(starts)
+
+
+def analyse_audio(audio: np.ndarray, sample_rate: int = ENCODER_RATE) -> TrackAnalysis:
+    """Analyse mono float32 audio (resampled here if `sample_rate` differs from 16 kHz)."""
+    audio = _at_encoder_rate(audio, sample_rate)
+    tags, features, windows = tagger_outputs(audio)
     return TrackAnalysis(
         duration=len(audio) / ENCODER_RATE,
         tags=tags,
-        features=np.concatenate(features),
-        descriptors=describe(audio, ENCODER_RATE, power=power),
+        features=features,
+        descriptors=describe_track(audio),
         windows=windows,
     )
 

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from storyscore.errors import InputError
 from storyscore.spaces.base import EmotionSpace
+
+if TYPE_CHECKING:
+    from storyscore.spaces.music_reader import MusicReader
 
 DEFAULT_SPACE = "fused"
 ZERO_SHOT_SPACES = ("fused", "va", "tagwords")
 
 
-def get_space(name: str = DEFAULT_SPACE) -> EmotionSpace:
-    """A zero-shot space by name."""
+def get_space(name: str = DEFAULT_SPACE, reader: MusicReader | None = None) -> EmotionSpace:
+    """A zero-shot space by name; `reader` replaces the shipped music reader (for evaluation)."""
     from storyscore.spaces.zeroshot_spaces import FusedSpace, MoodWordsSpace, VASpace
 
     spaces: dict[str, type] = {"fused": FusedSpace, "va": VASpace, "tagwords": MoodWordsSpace}
     if name not in spaces:
         raise InputError(f"unknown space {name!r}; choose one of {', '.join(ZERO_SHOT_SPACES)} or pass --model")
-    return spaces[name]()
+    return spaces[name](reader)
 
 
 __all__ = ["DEFAULT_SPACE", "ZERO_SHOT_SPACES", "EmotionSpace", "get_space"]

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from storyscore.audio.encoder import ANALYSIS_VERSION, TrackAnalysis
 from storyscore.spaces.base import row_zscore, unit_rows
+from storyscore.spaces.music_reader import MusicReader
 from storyscore.spaces.zeroshot import read_music, read_text
 
 MIN_LIBRARY_FOR_NORMALISING = 5
@@ -21,35 +24,47 @@ def _library_relative(music_va: np.ndarray) -> np.ndarray:
     return (music_va - music_va.mean(axis=0)) / np.where(std > 1e-6, std, 1.0)
 
 
-class VASpace:
+class _ReaderSpace:
+    """A space whose music side is the music reader (the shipped one unless another is given)."""
+
+    name = ""
+    space_version = ""
+
+    def __init__(self, reader: MusicReader | None = None) -> None:
+        self.reader = reader or MusicReader.load()
+        # stored vectors must not outlive the reader that made them
+        self.version = f"{self.space_version}/{ANALYSIS_VERSION}/{self.reader.version}"
+
+
+class VASpace(_ReaderSpace):
     """Valence–arousal regression without training: rank by distance in the (V, A) plane."""
 
     name = "va"
-    version = f"va-1/{ANALYSIS_VERSION}"
+    space_version = "va-2"
     dim = 2
 
     def embed_text(self, passages: list[str]) -> np.ndarray:
         return read_text(passages)[1].va
 
-    def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
-        return read_music(analyses).va
+    def embed_audio(self, analyses: Sequence[TrackAnalysis]) -> np.ndarray:
+        return read_music(analyses, reader=self.reader).va
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
         rel = _library_relative(music[:, :2])
         return -np.linalg.norm(text[:, None, :2] - rel[None, :, :], axis=-1)
 
 
-class MoodWordsSpace:
+class MoodWordsSpace(_ReaderSpace):
     """Text and music placed among mood words (a profile over vocab.MOOD_WORDS), compared by cosine."""
 
     name = "tagwords"
-    version = f"tagwords-1/{ANALYSIS_VERSION}"
+    space_version = "tagwords-2"
 
     def embed_text(self, passages: list[str]) -> np.ndarray:
         return read_text(passages)[1].moods
 
-    def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
-        return read_music(analyses).moods
+    def embed_audio(self, analyses: Sequence[TrackAnalysis]) -> np.ndarray:
+        return read_music(analyses, reader=self.reader).moods
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
         t = unit_rows(text - text.mean(axis=1, keepdims=True))
@@ -58,24 +73,25 @@ class MoodWordsSpace:
         return t @ m.T
 
 
-class FusedSpace:
+class FusedSpace(_ReaderSpace):
     """The default: valence–arousal distance and mood-word cosine, each standardised over the library,
     averaged. Vectors are [V, A, mood profile]."""
 
     name = "fused"
-    version = f"fused-1/{ANALYSIS_VERSION}"
+    space_version = "fused-2"
     va_weight = 0.5
 
-    def __init__(self) -> None:
-        self._va = VASpace()
-        self._moods = MoodWordsSpace()
+    def __init__(self, reader: MusicReader | None = None) -> None:
+        super().__init__(reader)
+        self._va = VASpace(self.reader)
+        self._moods = MoodWordsSpace(self.reader)
 
     def embed_text(self, passages: list[str]) -> np.ndarray:
         reading = read_text(passages)[1]
         return np.concatenate([reading.va, reading.moods], axis=1)
 
-    def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
-        reading = read_music(analyses)
+    def embed_audio(self, analyses: Sequence[TrackAnalysis]) -> np.ndarray:
+        reading = read_music(analyses, reader=self.reader)
         return np.concatenate([reading.va, reading.moods], axis=1)
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:

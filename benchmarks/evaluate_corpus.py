@@ -1,0 +1,393 @@
+"""Every figure of the outside-labelled game-music corpus, in one command.
+
+    .venv/bin/python benchmarks/evaluate_corpus.py            # fetches what is missing, indexes, prints
+
+1. Fetches the corpus (benchmarks/fetch_corpus.py) where it is missing, and analyses every track with
+   storyscore's own encoder (the tagger and descriptor functions `index` runs; cached by content hash
+   in benchmarks/.cache/corpus_analyses/). Each game's soundtrack is read as one library, as a user's would be.
+2. The music reader, leave-one-game-out and nested (for each game the recipe is re-chosen and the model
+   refitted on the other games alone): AUC per game and pooled, with bootstrap 95% intervals and n.
+3. Every single cue's AUC on its own (each descriptor, each tag), pooled over games, each standardised over
+   its own library: a cue that reads backwards on soundtrack music shows here.
+4. Story→music retrieval on the pairs of narrative text and music the games' own scripts make: MRR and
+   P@5 per space against random and a popularity prior (how often the game's other texts use each track),
+   with the music read by the held-out reader (fitted without that game); hubness (the largest share of
+   queries any one track is in the top 5 of, against its fair share 5/n).
+5. The text reading on those texts: arousal and valence AUC against the signs of the situation they
+   are played in.
+
+Writes benchmarks/results/corpus.json. Labels come from the games' own files
+(`storyscore.datasets.games`); nothing here is tuned on the figures it prints except where it says
+"in-sample".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from common import HERE, code_version
+
+from storyscore.audio.encoder import DESCRIPTOR_VERSION, TAGGER_VERSION, TAGGERS, TrackAnalysis
+from storyscore.datasets.games import GAMES, load_story_pairs, load_tracks, track_signs
+from storyscore.spaces.music_reader import AXES, MusicReader, input_names, reader_inputs
+from storyscore.training.music_reader import (
+    Recipe,
+    bootstrap_auc,
+    bootstrap_within_game_auc,
+    fit_reader,
+    nested_logo_scores,
+    roc_auc,
+    standardise_by_game,
+    weights_version,
+    within_game_auc,
+)
+
+CORPUS = HERE / ".cache" / "corpus"
+ANALYSES = HERE / ".cache" / "corpus_analyses"
+RESULTS = HERE / "results" / "corpus.json"
+SPACES = ("fused", "va", "tagwords")
+
+
+def ensure_corpus(corpus: Path, fetch: bool) -> None:
+    missing = [g for g in GAMES if not (corpus / g / ".done").exists()]
+    if missing and fetch:
+        print(f"fetching {', '.join(missing)}", file=sys.stderr)
+        subprocess.run([sys.executable, str(HERE / "fetch_corpus.py"), "--dest", str(corpus),
+                        "--games", ",".join(missing)], check=True)
+
+
+def _analyse(path: str, need_tags: bool, need_descriptors: bool) -> dict | str:
+    """The parts of a file's analysis that are not cached yet, by storyscore's own encoder functions
+    (`analyse_audio` is exactly these two on the same decoded audio)."""
+    from storyscore.audio.decode import load_audio
+    from storyscore.audio.encoder import ENCODER_RATE, describe_track, tagger_outputs
+    from storyscore.errors import AudioDecodeError
+
+    try:
+        audio = load_audio(path, ENCODER_RATE)
+    except AudioDecodeError as exc:
+        return str(exc)
+    out: dict = {"duration": len(audio) / ENCODER_RATE}
+    if need_tags:
+        tags, features, windows = tagger_outputs(audio)
+        out.update(features=features, windows=windows, **tags)
+    if need_descriptors:
+        out["descriptors"] = describe_track(audio).to_dict()
+    return out
+
+
+def _cache_files(cache: Path, digest: str) -> tuple[Path, Path]:
+    """Tagger outputs and descriptors are cached apart, each under its own version, so a change to one
+    recomputes only that one."""
+    tagger_dir = cache / TAGGER_VERSION.replace("/", "_")
+    descriptor_dir = cache / DESCRIPTOR_VERSION.replace("/", "_")
+    tagger_dir.mkdir(parents=True, exist_ok=True)
+    descriptor_dir.mkdir(parents=True, exist_ok=True)
+    return tagger_dir / f"{digest}.npz", descriptor_dir / f"{digest}.json"
+
+
+def _cached(cache: Path, digest: str) -> TrackAnalysis | None:
+    from storyscore.audio.descriptors import Descriptors
+
+    tag_file, desc_file = _cache_files(cache, digest)
+    if not tag_file.exists() or not desc_file.exists():
+        return None
+    z = np.load(tag_file)
+    d = json.loads(desc_file.read_text())
+    return TrackAnalysis(float(d["duration"]), {n: z[n] for n in TAGGERS}, z["features"],
+                         Descriptors(**d["descriptors"]), int(z["windows"]))
+
+
+def load_items(corpus: Path, cache: Path = ANALYSES) -> list[dict]:
+    """Every track of every fetched game with its labels and its analysis (cached by content hash)."""
+    from storyscore.store import file_hash
+    from storyscore.torch_threads import in_order_on_workers
+
+    tracks = load_tracks(corpus)
+    digests = [file_hash(Path(t.path)) for t in tracks]
+    todo = []
+    for t, d in zip(tracks, digests, strict=True):
+        tag_file, desc_file = _cache_files(cache, d)
+        if not (tag_file.exists() and desc_file.exists()):
+            todo.append((t, d, not tag_file.exists(), not desc_file.exists()))
+    if todo:
+        print(f"[analyse] {len(todo)} of {len(tracks)} tracks to analyse", file=sys.stderr)
+    started = time.perf_counter()
+    with in_order_on_workers(lambda w: _analyse(str(w[0].path), w[2], w[3]), todo) as done:
+        for k, ((t, d, _, _), future) in enumerate(done):
+            got = future.result()
+            if isinstance(got, str):
+                print(f"[analyse] skipped {got}", file=sys.stderr)
+                continue
+            tag_file, desc_file = _cache_files(cache, d)
+            if "features" in got:
+                np.savez(tag_file, features=got["features"], windows=got["windows"],
+                         **{n: got[n] for n in TAGGERS})
+            if "descriptors" in got:
+                desc_file.write_text(json.dumps({"duration": got["duration"], "descriptors": got["descriptors"]}))
+            if k % 10 == 0:
+                print(f"[analyse] {k + 1}/{len(todo)} ({time.perf_counter() - started:.0f} s) {t.path}",
+                      file=sys.stderr)
+    items = []
+    for t, d in zip(tracks, digests, strict=True):
+        a = _cached(cache, d)
+        if a is None:
+            continue
+        items.append({"game": t.game, "path": str(Path(t.path).resolve()), "title": t.title or Path(t.path).stem,
+                      "situations": list(t.situations), "signs": track_signs(t), "analysis": a})
+    return items
+
+
+def fmt_auc(auc: float, ci: tuple[float, float]) -> str:
+    return "–" if np.isnan(auc) else f"{auc:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def reader_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np.ndarray,
+                   grid: str = "cues") -> tuple[dict, dict[str, list[Recipe]]]:
+    """Nested leave-one-game-out figures of the reader; also returns the recipes chosen per held-out game
+    (per axis), which the story section reuses."""
+    names = input_names()
+    out: dict = {"grid": grid, "axes": {}}
+    held: dict[str, np.ndarray] = {}
+    chosen_by_axis = []
+    for axis, name in enumerate(AXES):
+        scores, chosen = nested_logo_scores(x, signs[:, axis], games, names, grid)
+        held[name] = scores
+        chosen_by_axis.append(chosen)
+        out["axes"][name] = {"recipes": {g: {"method": r.method, "inputs": r.group, "C": r.c}
+                                         for g, r in chosen.items()}}
+    print(f"\n## Music reader, leave-one-game-out (nested: recipe re-chosen from the {grid!r} grid and model "
+          "refitted without the held-out game; each game read as its own library)\n")
+    print("| game | tracks | " + " | ".join(f"{a} n+/n− | {a} AUC [95% CI]" for a in AXES) + " |")
+    print("|---|---|" + "---|---|" * len(AXES))
+    rows = {}
+    for g in sorted(set(games.tolist())) + ["pooled, pairs within a game", "pooled, across games"]:
+        mask = np.ones(len(games), bool) if g.startswith("pooled") else games == g
+        cells = []
+        entry: dict = {"tracks": int(mask.sum())}
+        for axis, name in enumerate(AXES):
+            s, lab = held[name][mask], signs[mask, axis]
+            if g == "pooled, pairs within a game":
+                auc = within_game_auc(s, lab, games[mask])
+                ci = bootstrap_within_game_auc(s, lab, games[mask])
+            else:
+                keep = lab != 0
+                auc = roc_auc(s[keep], lab[keep] > 0)
+                ci = bootstrap_auc(s[keep], lab[keep] > 0)
+            npos, nneg = int((lab > 0).sum()), int((lab < 0).sum())
+            cells += [f"{npos}/{nneg}", fmt_auc(auc, ci)]
+            entry[name] = {"auc": auc, "ci95": ci, "n_pos": npos, "n_neg": nneg}
+        rows[g] = entry
+        print(f"| {g} | {int(mask.sum())} | " + " | ".join(cells) + " |")
+    out["per_game"] = rows
+    out["held_out_scores"] = {name: held[name].tolist() for name in AXES}
+    recipes = {g: [chosen_by_axis[0][g], chosen_by_axis[1][g]] for g in chosen_by_axis[0]}
+    return out, recipes
+
+
+def single_cue_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) -> dict:
+    """Each descriptor and tag alone, standardised over its own game, pooled."""
+    names = input_names()
+    cols = [j for j, n in enumerate(names) if n.split(":", 1)[0] in ("descriptor", "tag")]
+    z, _, _ = standardise_by_game(x[:, cols], games, np.ones(len(x), bool))
+    out = {}
+    for axis, name in enumerate(AXES):
+        keep = signs[:, axis] != 0
+        res = []
+        for k, j in enumerate(cols):
+            auc = roc_auc(z[keep, k], signs[keep, axis] > 0)
+            ci = bootstrap_auc(z[keep, k], signs[keep, axis] > 0, n_boot=500)
+            res.append({"cue": names[j], "auc": auc, "ci95": ci})
+        out[name] = res
+        print(f"\n## Single cues, {name} (pooled, each game standardised over itself; n+ = "
+              f"{int((signs[:, axis] > 0).sum())}, n− = {int((signs[:, axis] < 0).sum())})\n")
+        print("| cue | AUC [95% CI] | reads |")
+        print("|---|---|---|")
+        desc = [r for r in res if r["cue"].startswith("descriptor:")]
+        tags = sorted((r for r in res if r["cue"].startswith("tag:")), key=lambda r: -r["auc"])
+        for r in desc + tags[:6] + tags[-6:]:
+            lo, hi = r["ci95"]
+            reads = "backwards" if hi < 0.5 else "forwards" if lo > 0.5 else "unclear"
+            print(f"| {r['cue']} | {fmt_auc(r['auc'], r['ci95'])} | {reads} |")
+    return out
+
+
+def expected_mrr_random(n: int, r: int) -> float:
+    """E[1 / rank of the first relevant item] when r of n items are relevant, in random order."""
+    from math import comb
+
+    return sum(comb(n - k, r - 1) / comb(n, r) / k for k in range(1, n - r + 2))
+
+
+def rank_metrics(scores: np.ndarray, relevant: np.ndarray, rng: np.random.Generator, draws: int = 1) -> tuple[float, float]:
+    """MRR and P@5 of one query, ties broken at random (averaged over `draws`)."""
+    rr, p5 = 0.0, 0.0
+    for _ in range(draws):
+        order = np.lexsort((rng.random(len(scores)), -scores))
+        ranked = relevant[order]
+        first = int(np.argmax(ranked)) + 1
+        rr += 1.0 / first
+        p5 += ranked[:5].mean()
+    return rr / draws, p5 / draws
+
+
+def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np.ndarray,
+                  corpus: Path, recipes_by_game: dict[str, list[Recipe]]) -> dict:
+    from storyscore.spaces import get_space
+    from storyscore.spaces.zeroshot import read_music, read_text
+
+    pairs = load_story_pairs(corpus)
+    by_game: dict[str, list] = defaultdict(list)
+    for p in pairs:
+        by_game[p.game].append(p)
+    out: dict = {}
+    rng = np.random.default_rng(0)
+    print("\n## Story → music: the games' own text–music pairs (music read by the reader fitted without "
+          "that game)\n")
+    print("| game | texts | tracks | space | MRR | P@5 | largest top-5 share / fair share |")
+    print("|---|---|---|---|---|---|---|")
+    from storyscore.training.music_reader import SHRINK_TRACKS
+
+    def library(game: str) -> tuple[list[int], list[str]]:
+        idx = [k for k, it in enumerate(items) if it["game"] == game]
+        return idx, [items[k]["path"] for k in idx]
+
+    def relevance(game: str) -> tuple[list[str], np.ndarray]:
+        _, paths = library(game)
+        queries = []
+        for p in by_game[game]:
+            wanted = {str(Path(u).resolve()) for u in p.tracks}
+            rel = np.array([t in wanted for t in paths])
+            if rel.any():
+                queries.append((p.text, rel))
+        return [t for t, _ in queries], (np.stack([r for _, r in queries]) if queries else np.zeros((0, 0), bool))
+
+    text_rows = []
+    for game in sorted(by_game):
+        idx, paths = library(game)
+        texts, rel = relevance(game)
+        if not idx or not texts:
+            continue
+        # The reader for this game: recipe chosen and weights fitted on the other games only.
+        train = games != game
+        tensors, used = fit_reader(x[train], signs[train], games[train], recipes_by_game[game])
+        card = {"inputs": used, "shrink_tracks": SHRINK_TRACKS, "version": weights_version(tensors)}
+        reader = MusicReader(tensors, card)
+        analyses = [items[k]["analysis"] for k in idx]
+        usage = rel.sum(axis=0).astype(float)
+        entry: dict = {"texts": len(texts), "tracks": len(paths)}
+        n = len(paths)
+        # Baselines. Random: exact expectation. Popularity, leave one game out: the kind of music the other
+        # games pair with their texts (the mean reading of their story tracks, each game weighted equally),
+        # the same for every text. Popularity within the game, leave this text out: how often the game's
+        # other texts use each track (a designer's favourites: a ceiling no emotion reading is expected to
+        # reach where one track carries most texts).
+        mrr_rand = float(np.mean([expected_mrr_random(n, int(r.sum())) for r in rel]))
+        p5_rand = float(np.mean([r.sum() / n for r in rel]))
+        centres = []
+        for other in sorted(by_game):
+            o_idx, _ = library(other)
+            o_texts, o_rel = relevance(other)
+            if other == game or not o_idx or not o_texts:
+                continue
+            o_va = read_music([items[k]["analysis"] for k in o_idx], reader=reader).va
+            o_use = o_rel.sum(axis=0).astype(float)
+            centres.append(o_use @ o_va / o_use.sum())
+        va_here = read_music(analyses, reader=reader).va
+        prior = -np.linalg.norm(va_here - np.mean(centres, axis=0), axis=1) if centres else np.zeros(n)
+        logo_pop = [rank_metrics(prior, r, rng) for r in rel]
+        pop = [rank_metrics(usage - r, r, rng, draws=50) for r in rel]
+        entry["random"] = {"mrr": mrr_rand, "p5": p5_rand}
+        entry["popularity_logo"] = {"mrr": float(np.mean([m for m, _ in logo_pop])),
+                                    "p5": float(np.mean([q for _, q in logo_pop]))}
+        entry["popularity_in_game"] = {"mrr": float(np.mean([m for m, _ in pop])),
+                                       "p5": float(np.mean([q for _, q in pop]))}
+        print(f"| {game} | {len(texts)} | {n} | random | {mrr_rand:.3f} | {p5_rand:.3f} | |")
+        print(f"| | | | popularity, other games | {entry['popularity_logo']['mrr']:.3f} | "
+              f"{entry['popularity_logo']['p5']:.3f} | |")
+        print(f"| | | | (popularity in the game, other texts) | {entry['popularity_in_game']['mrr']:.3f} | "
+              f"{entry['popularity_in_game']['p5']:.3f} | |")
+        for space_name in SPACES:
+            space = get_space(space_name, reader=reader)
+            music = space.embed_audio(analyses)
+            scores = space.similarity(space.embed_text(texts), music)
+            m = [rank_metrics(scores[q], rel[q], rng) for q in range(len(texts))]
+            top5 = np.argsort(-scores, axis=1)[:, :5]
+            share = np.bincount(top5.ravel(), minlength=n) / len(texts)
+            fair = min(5, n) / n
+            entry[space_name] = {"mrr": float(np.mean([a for a, _ in m])), "p5": float(np.mean([b for _, b in m])),
+                                 "max_top5_share": float(share.max()), "fair_share": fair,
+                                 "tracks_over_twice_fair": int((share > 2 * fair).sum())}
+            e = entry[space_name]
+            print(f"| | | | {space_name} | {e['mrr']:.3f} | {e['p5']:.3f} | {e['max_top5_share']:.2f} / "
+                  f"{fair:.2f} ({e['tracks_over_twice_fair']} over 2×) |")
+        out[game] = entry
+        # text reading against the situation of the music the game plays with each text
+        va = read_text(texts)[1].va
+        for q, r in enumerate(rel):
+            s = np.array([items[idx[i]]["signs"] for i in np.flatnonzero(r)])
+            text_rows.append((game, va[q], np.sign(s.sum(axis=0)) if len(s) else np.zeros(2)))
+    text_out = {}
+    if text_rows:
+        print("\n## Text reading on the games' texts, against the signs of the music they are played with\n")
+        print("| axis | n+ / n− | AUC [95% CI] |")
+        print("|---|---|---|")
+        for axis, name in enumerate(AXES):
+            s = np.array([r[1][axis] for r in text_rows])
+            lab = np.array([r[2][axis] for r in text_rows])
+            keep = lab != 0
+            auc = roc_auc(s[keep], lab[keep] > 0)
+            ci = bootstrap_auc(s[keep], lab[keep] > 0)
+            text_out[name] = {"auc": auc, "ci95": ci, "n_pos": int((lab > 0).sum()), "n_neg": int((lab < 0).sum())}
+            print(f"| {name} | {int((lab > 0).sum())} / {int((lab < 0).sum())} | {fmt_auc(auc, ci)} |")
+    return {"retrieval": out, "text": text_out}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--no-fetch", action="store_true", help="use only what is already fetched")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--full-grid", action="store_true", help="also report the reader chosen from the full grid "
+                    "(fitted pointwise and pairwise models as well as cue models)")
+    args = ap.parse_args()
+    ensure_corpus(args.corpus, not args.no_fetch)
+    items = load_items(args.corpus)
+    x = reader_inputs([it["analysis"] for it in items])
+    games = np.array([it["game"] for it in items])
+    signs = np.array([it["signs"] for it in items], dtype=np.int64)
+
+    print("\n## Corpus\n")
+    print("| game | tracks | hours | V+ | V− | A+ | A− |")
+    print("|---|---|---|---|---|---|---|")
+    corpus_rows = {}
+    for g in sorted(set(games.tolist())):
+        m = games == g
+        hours = sum(it["analysis"].duration for it, k in zip(items, m, strict=True) if k) / 3600
+        row = [int((signs[m, 0] > 0).sum()), int((signs[m, 0] < 0).sum()), int((signs[m, 1] > 0).sum()),
+               int((signs[m, 1] < 0).sum())]
+        corpus_rows[g] = {"tracks": int(m.sum()), "hours": hours, "V+": row[0], "V-": row[1], "A+": row[2],
+                          "A-": row[3]}
+        print(f"| {g} | {int(m.sum())} | {hours:.2f} | " + " | ".join(map(str, row)) + " |")
+
+    results = {"code": code_version(), "corpus": corpus_rows}
+    results["reader"], recipes = reader_section(items, x, games, signs)
+    if args.full_grid:
+        results["reader_full_grid"], _ = reader_section(items, x, games, signs, "full")
+    results["single_cues"] = single_cue_section(x, games, signs)
+    results["stories"] = story_section(items, x, games, signs, args.corpus, recipes)
+    results["tracks"] = [{k: it[k] for k in ("game", "title", "situations", "signs")} for it in items]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, default=float) + "\n")
+    print(f"\nwrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

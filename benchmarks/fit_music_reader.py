@@ -1,0 +1,139 @@
+"""Fit the shipped music reader on the outside-labelled game-music corpus, and write its weights and card.
+
+    .venv/bin/python benchmarks/fit_music_reader.py      # fetches and analyses what is missing first
+
+The recipe per axis (input groups × regularisation) is the one with the best pooled leave-one-game-out
+AUC over every game; the card's figures are the nested ones (recipe re-chosen without each held-out game),
+the same as benchmarks/evaluate_corpus.py prints. Writes src/storyscore/data/music_reader/reader.safetensors
+and reader.json. Bump store.PIPELINE_VERSION only if the analysis changed; a new reader alone is picked up
+by the next `storyscore index` (its version is part of the stored readings' version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from common import code_version
+from evaluate_corpus import CORPUS, ensure_corpus, load_items, reader_section
+
+from storyscore.audio.encoder import ANALYSIS_VERSION
+from storyscore.datasets.games import game_module
+from storyscore.spaces.music_reader import (
+    AXES,
+    READER_DIR,
+    MusicReader,
+    input_names,
+    reader_inputs,
+    save_reader,
+)
+from storyscore.training.music_reader import (
+    CUE_GROUPS,
+    K_GRID,
+    MUSIC_SPREAD,
+    SHRINK_TRACKS,
+    choose_recipe,
+    fit_reader,
+    weights_version,
+)
+
+CHECK_ROWS = 4
+
+
+def check_inputs(tensors: dict[str, np.ndarray]) -> np.ndarray:
+    """A fixed input matrix, derived from the weights' own statistics, whose reading the card records so a
+    test can check that the shipped weights load to identical outputs."""
+    rng = np.random.default_rng(0)
+    mean, std = tensors["corpus_mean"].astype(np.float64), tensors["corpus_std"].astype(np.float64)
+    return mean + std * rng.standard_normal((CHECK_ROWS, len(mean)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--out", type=Path, default=READER_DIR)
+    ap.add_argument("--no-fetch", action="store_true")
+    args = ap.parse_args()
+    ensure_corpus(args.corpus, not args.no_fetch)
+    items = load_items(args.corpus)
+    names = input_names()
+    x = reader_inputs([it["analysis"] for it in items])
+    games = np.array([it["game"] for it in items])
+    signs = np.array([it["signs"] for it in items], dtype=np.int64)
+    all_games = sorted(set(games.tolist()))
+
+    # Figures first (nested: nothing below has seen a game while choosing for it), then the final choice.
+    figures, _ = reader_section(items, x, games, signs)
+    recipes, grid = [], {}
+    for axis, name in enumerate(AXES):
+        recipe, results = choose_recipe(x, signs[:, axis], games, names, all_games)
+        recipes.append(recipe)
+        grid[name] = [{"method": r.method, "inputs": r.group, "C": r.c, "logo_within_game_auc": v}
+                      for r, v in results.items()]
+        print(f"{name}: recipe {recipe.method} on {recipe.group}, C={recipe.c} "
+              f"(leave-one-game-out within-game AUC {results[recipe]:.3f} over all games, the choosing figure)")
+    metrics = {name: {"per_game": {g: figures["per_game"][g][name] for g in all_games},
+                      "pooled_within_games": figures["per_game"]["pooled, pairs within a game"][name],
+                      "pooled_across_games": figures["per_game"]["pooled, across games"][name]}
+               for name in AXES}
+
+    tensors, used = fit_reader(x, signs, games, recipes)
+    version = weights_version(tensors)
+    card = {
+        "name": "storyscore music emotion reader",
+        "format": 1,
+        "version": version,
+        "task": "track analysis → (valence, arousal) in storyscore's shared emotion frame",
+        "inputs": used,
+        "io": {
+            "input": "storyscore.audio.encoder.TrackAnalysis of each track (musicnn MTT+MSD tag probabilities "
+                     "and pooled penultimate features over windows spread across the track, Essentia "
+                     "descriptors), turned into a vector by storyscore.spaces.music_reader.reader_inputs "
+                     "(tags as logits, tempo and brightness as log2) and reduced to `inputs`",
+            "output": "(n, 2) float32: valence, arousal; spread about "
+                      f"{MUSIC_SPREAD} per axis over a library; positive = the side of battle/victory "
+                      "(arousal) and of peace/victory (valence)",
+        },
+        "inference": ("z = (x - mean) / std, where (mean, std) are the library's statistics pulled toward "
+                      "corpus_mean/corpus_std by shrink_tracks pseudo-tracks; va = (z @ weights.T + bias) * "
+                      "output_scale; contributions weights * z explain each reading"),
+        "shrink_tracks": SHRINK_TRACKS,
+        "analysis_version": ANALYSIS_VERSION,
+        "recipe": {name: {"method": r.method, "inputs": r.group, "C": r.c,
+                          "model": "L2-regularised logistic regression (scikit-learn lbfgs): pointwise on the "
+                                   "tracks' signs, or pairwise on same-game (positive - negative) differences"}
+                   for name, r in zip(AXES, recipes, strict=True)},
+        "selection": {"method": "leave-one-game-out within-game ROC-AUC (pairs of tracks of the same game), "
+                      "pooled over games, over the 'cues' grid below (improper linear models: the k named inputs "
+                      "that best order the training games' tracks, weights ±1/k); each game standardised over "
+                      "itself", "cue_groups": list(CUE_GROUPS), "k_grid": list(K_GRID), "grid": grid},
+        "training_data": {
+            "description": "Soundtracks of Debian game packages, labelled by the situations the games' own "
+                           "files play each track in (storyscore.datasets.games; situation → sign tables in "
+                           "datasets/games/situations/)",
+            "games": {g: {"package": game_module(g).PACKAGE, "tracks": int((games == g).sum()),
+                          "valence_pos": int(((games == g) & (signs[:, 0] > 0)).sum()),
+                          "valence_neg": int(((games == g) & (signs[:, 0] < 0)).sum()),
+                          "arousal_pos": int(((games == g) & (signs[:, 1] > 0)).sum()),
+                          "arousal_neg": int(((games == g) & (signs[:, 1] < 0)).sum())} for g in all_games},
+        },
+        "metrics": {"description": "nested leave-one-game-out (recipe re-chosen and model refitted without "
+                                   "each held-out game), each game read as its own library; AUC with "
+                                   "bootstrap 95% interval and n", **metrics},
+        "command": ".venv/bin/python benchmarks/fit_music_reader.py",
+        "code": code_version(),
+        "created": time.strftime("%Y-%m-%d"),
+        "licence": "weights: MIT, as storyscore; derived from the games' music under their licences (see "
+                   "each package's copyright file)",
+    }
+    checks = check_inputs(tensors)
+    reader = MusicReader({k: v.astype(np.float32) for k, v in tensors.items()}, card)
+    card["check"] = {"rows": CHECK_ROWS, "seed": 0, "va": reader.read_inputs(checks).va.tolist()}
+    save_reader(args.out, tensors, card)
+    print(f"wrote {args.out} ({version}, {len(used)} inputs)")
+
+
+if __name__ == "__main__":
+    main()
