@@ -200,7 +200,7 @@ def recipes(grid: str = "cues") -> list[Recipe]:
     """The candidates model choice picks from. "cues" (the shipped reader's): improper linear models on
     named inputs. "full" adds the fitted pointwise and pairwise models over every input group; with four or
     five games that label both sides of an axis, choosing among those 75 more candidates overfits the
-    choice (nested leave-one-game-out within-game AUC .56 valence / .75 arousal on the corpus, against
+    choice (nested leave-one-game-out within-game AUC .61 valence / .75 arousal on the corpus, against
     .83 / .85 for "cues", benchmarks/results/corpus.json)."""
     cues = [Recipe(g, float(k), "cues") for g, k in itertools.product(CUE_GROUPS, K_GRID)]
     if grid == "cues":
