@@ -104,3 +104,17 @@ def test_headings_open_the_next_scene_instead_of_forming_one() -> None:
     assert scenes[0].start == 0 and scenes[0].text.startswith("# The Title")
     assert scenes[1].text.startswith("## Part Two")
     assert all(sc.words >= 4 * 30 for sc in scenes)
+
+
+def test_a_pasted_title_line_is_not_a_scene_of_its_own() -> None:
+    """A plain first line such as "The Storm" opens the first scene, even when exactly N scenes are asked for."""
+    paras = ["The Storm"] + [paragraph("happy")] * 3 + [paragraph("sad")] * 3 + [paragraph("angry")]
+    s = _story(paras)
+    scenes, _, _ = segment_story(s, M, PlanOptions(min_words=1, max_words=5000, n_scenes=7))
+    assert len(scenes) == 7
+    assert scenes[0].start == 0 and scenes[0].text.startswith("The Storm\n")
+    assert all(sc.words > 2 for sc in scenes)
+    # a first line that is a sentence stays text
+    scenes, _, _ = segment_story(_story(["It rained."] + [paragraph("happy")] * 2), M,
+                                 PlanOptions(min_words=1, max_words=5000, n_scenes=3))
+    assert scenes[0].text == "It rained."

@@ -88,6 +88,12 @@ def _chunk(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]
     return pieces or [(start, end)]
 
 
+def _bare_title(line: str) -> bool:
+    """A story's first line that reads as its title ("The Storm", "A Night in the Woods"): short, with no
+    sentence-ending punctuation. Pasted stories rarely mark their title as a heading."""
+    return len(line.split()) <= 10 and not line.rstrip().endswith((".", "!", "?", ":", ";", ",", '"', "'", "”"))
+
+
 def make_units(story: Story, max_words: int) -> list[Unit]:
     """Paragraphs as cut units, tagged with their chapter; over-long paragraphs split at sentence ends."""
     chapter_starts = [c.start for c in story.chapters]
@@ -99,7 +105,7 @@ def make_units(story: Story, max_words: int) -> list[Unit]:
         if w == 0:
             continue
         block = story.text[a:b].strip()
-        if "\n" not in block and heading_title(block) is not None:
+        if "\n" not in block and (heading_title(block) is not None or (not units and _bare_title(block))):
             # A heading is not a scene of its own: it opens the paragraph that follows it.
             heading_start = a if heading_start is None else heading_start
             continue
