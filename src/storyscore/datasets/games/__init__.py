@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -117,28 +118,38 @@ def track_signs(track: GameTrack) -> tuple[int, int]:
     return signs[0], signs[1]
 
 
-def load_tracks(root: str | Path, games: tuple[str, ...] = GAMES) -> list[GameTrack]:
-    """Every track of every game whose folder ``root/<NAME>`` exists (games not fetched are skipped)."""
+def unique_pairs(pairs: list[StoryPair]) -> list[StoryPair]:
+    """The first of each (text, tracks): a line repeated in two branches, events or scenarios counts once,
+    so it does not weigh twice in the retrieval test."""
+    seen: set[tuple[str, tuple[Path, ...]]] = set()
+    out: list[StoryPair] = []
+    for p in pairs:
+        if (p.text, p.tracks) not in seen:
+            seen.add((p.text, p.tracks))
+            out.append(p)
+    return out
+
+
+def _fetched(root: str | Path, games: tuple[str, ...]) -> Iterator[tuple[ModuleType, Path]]:
+    """(module, folder) of each game whose folder ``root/<NAME>`` exists: games not fetched are skipped."""
     root = Path(root)
-    out: list[GameTrack] = []
     for name in games:
         folder = root / name
         if folder.is_dir():
-            out.extend(game_module(name).tracks(folder))
-    return out
+            yield game_module(name), folder
+
+
+def load_tracks(root: str | Path, games: tuple[str, ...] = GAMES) -> list[GameTrack]:
+    """Every track of every game whose folder ``root/<NAME>`` exists (games not fetched are skipped)."""
+    return [t for module, folder in _fetched(root, games) for t in module.tracks(folder)]
 
 
 def load_story_pairs(root: str | Path, games: tuple[str, ...] = GAMES) -> list[StoryPair]:
-    root = Path(root)
-    out: list[StoryPair] = []
-    for name in games:
-        folder = root / name
-        if folder.is_dir():
-            out.extend(game_module(name).story_pairs(folder))
-    return out
+    """Every story pair of every game whose folder ``root/<NAME>`` exists (games not fetched are skipped)."""
+    return [p for module, folder in _fetched(root, games) for p in module.story_pairs(folder)]
 
 
 __all__ = [
     "GAMES", "GameTrack", "Situation", "StoryPair", "game_module", "load_story_pairs", "load_tracks",
-    "situations", "track_signs",
+    "situations", "track_signs", "unique_pairs",
 ]

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyscore.datasets.games import GameTrack, StoryPair
+from storyscore.datasets.games import GameTrack, StoryPair, unique_pairs
 
 NAME = "flare"
 PACKAGE = "flare-game"
@@ -171,7 +171,7 @@ def story_pairs(root: Path) -> list[StoryPair]:
                 out.append(StoryPair(NAME, _clean(" ".join(v for v, _ in said)), tuple(tracks_), "",
                                      f"{_rel(game, npc)}:{said[0][1]}"))
     out += [StoryPair(NAME, text, (track,), "", source) for text, track, source in events]
-    return _unique([p for p in out if len(p.text.split()) >= MIN_WORDS])
+    return unique_pairs([p for p in out if len(p.text.split()) >= MIN_WORDS])
 
 
 # --- parsing -----------------------------------------------------------------------------------------
@@ -242,17 +242,6 @@ def _data_file(mods: Path, referrer: Path, rel: str) -> Path | None:
     candidates = [mods / own / rel] if own else []
     candidates += sorted(mods.glob(f"*/{rel}")) if not any(ch in rel for ch in "*?[") else []
     return next((c for c in candidates if c.is_file()), None)
-
-
-def _unique(pairs: list[StoryPair]) -> list[StoryPair]:
-    """The first of each (text, tracks): a line repeated in two branches or events counts once."""
-    seen: set[tuple[str, tuple[Path, ...]]] = set()
-    out: list[StoryPair] = []
-    for p in pairs:
-        if (p.text, p.tracks) not in seen:
-            seen.add((p.text, p.tracks))
-            out.append(p)
-    return out
 
 
 def _rel(game: Path, path: Path) -> str:

@@ -36,7 +36,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyscore.datasets.games import GameTrack, StoryPair
+from storyscore.datasets.games import GameTrack, StoryPair, unique_pairs
+from storyscore.datasets.games.lua import STRING, call_args, read_text, split_args, strip_comments, unquote
 
 NAME = "freedroidrpg"
 PACKAGE = "freedroidrpg-data"
@@ -58,8 +59,6 @@ STORY_TITLES: frozenset[str] = frozenset({"start_of_game", "end_of_act", "end_of
 # Words in a track's file name that name a situation (a label from the name only).
 NAMED: tuple[str, ...] = ("battle", "town", "menu", "tutorial", "underground")
 
-_STRING = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-_COMMENT = re.compile(r"--\[(?P<eq>=*)\[|--|" + _STRING, re.S)
 _SAYS = re.compile(r"\b(?:Npc|Tux|\w+):says(?:_random)?\s*\(")
 _NODE = re.compile(r"^\s*(?:id\s*=\s*\"|(?:FirstTime|EveryTime)\s*=\s*function\b)")
 
@@ -129,10 +128,10 @@ def story_pairs(root: Path) -> list[StoryPair]:
             path = game / "storyline" / act / "dialogs" / f"{dialog}.lua"
             if not tracks_ or not path.is_file():
                 continue  # a generic base dialogue (taken-over bots, terminals) or none
-            for text, line in _dialog_nodes(_read(path)):
+            for text, line in _dialog_nodes(read_text(path)):
                 if len(text.split()) >= MIN_WORDS:
                     out.append(StoryPair(NAME, text, tuple(tracks_), "", f"{_rel(game, path)}:{line}"))
-    return _unique(out)
+    return unique_pairs(out)
 
 
 # --- acts, levels, placements, titles ----------------------------------------------------------------
@@ -140,7 +139,7 @@ def story_pairs(root: Path) -> list[StoryPair]:
 
 def _acts(game: Path) -> list[str]:
     """The acts ``base/game_config.lua`` declares (``subdir = "act1"``), else every ``storyline/act*``."""
-    config = _strip_comments(_read(game / "base" / "game_config.lua"))
+    config = strip_comments(read_text(game / "base" / "game_config.lua"))
     acts = list(dict.fromkeys(re.findall(r"subdir\s*=\s*\"([\w-]+)\"", config)))
     if not acts:
         acts = sorted(p.name for p in (game / "storyline").glob("act*") if p.is_dir())
@@ -169,7 +168,7 @@ def _levels(game: Path, act: str) -> list[_Level]:
                           _int(fields.get("infinite_running_on_this_level", ("0", 0))[0]) != 0,
                           count > 0 and bool(types), _int(fields.get("random dungeon", ("0", 0))[0]) != 0))
 
-    for k, line in enumerate(_read(game / "storyline" / act / "levels.dat").split("\n"), start=1):
+    for k, line in enumerate(read_text(game / "storyline" / act / "levels.dat").split("\n"), start=1):
         m = re.match(r"^(Levelnumber|Name of this level|BgSong|[a-z_ ]+?)\s*[:=]\s*(.*?)\s*$", line)
         if not m or len(line) > 300:
             continue
@@ -198,7 +197,7 @@ def _placements(path: Path) -> list[tuple[int, str]]:
     """(level number, dialogue name) for each ``UseDialog="X"`` of a ``.droids`` file."""
     out: list[tuple[int, str]] = []
     level = -1
-    for line in _read(path).split("\n"):
+    for line in read_text(path).split("\n"):
         m = re.match(r"^\s*Level\s*=\s*(\d+)", line)
         if m:
             level = int(m.group(1))
@@ -216,14 +215,14 @@ def _titles(game: Path) -> list[tuple[Path, str, int, str]]:
         files += sorted((game / "storyline" / act / "titles").glob("*.lua"))
     out: list[tuple[Path, str, int, str]] = []
     for path in files:
-        raw = _read(path)
-        text = _strip_comments(raw)
-        song = re.search(r"\bsong\s*=\s*(" + _STRING + ")", text)
+        raw = read_text(path)
+        text = strip_comments(raw)
+        song = re.search(r"\bsong\s*=\s*(" + STRING + ")", text)
         if song is None:
             continue
         body = re.search(r"\btext\s*=\s*(?:_\s*)?\[(=*)\[(.*?)\]\1\]", text, re.S)
         body_text = "" if body is None else _clean(body.group(2))
-        out.append((path, _unquote(song.group(1)), text.count("\n", 0, song.start()) + 1, body_text))
+        out.append((path, unquote(song.group(1)), text.count("\n", 0, song.start()) + 1, body_text))
     return out
 
 
@@ -233,7 +232,7 @@ def _titles(game: Path) -> list[tuple[Path, str, int, str]]:
 def _dialog_nodes(text: str) -> list[tuple[str, int]]:
     """(clean text, 1-based line of its first line) per dialogue node or ``if`` branch of one: the option
     Tux picks (``text = _"..."``) and the ``says`` lines that follow."""
-    lines = _strip_comments(text).split("\n")
+    lines = strip_comments(text).split("\n")
     chunks: list[list[tuple[str, int]]] = []
     cur: list[tuple[str, int]] | None = None
     for k, line in enumerate(lines):
@@ -242,14 +241,14 @@ def _dialog_nodes(text: str) -> list[tuple[str, int]]:
             chunks.append(cur)
         if cur is None:
             continue
-        option = re.match(r"^\s*text\s*=\s*_?\s*(" + _STRING + r")\s*,?\s*$", line)
+        option = re.match(r"^\s*text\s*=\s*_?\s*(" + STRING + r")\s*,?\s*$", line)
         if option:
-            cur.append((_unquote(option.group(1)), k + 1))
+            cur.append((unquote(option.group(1)), k + 1))
             continue
         for m in _SAYS.finditer(line):
-            args = _call_args(lines, k, m.end())
-            first = _split_args(args)[0]
-            said = " ".join(_unquote(s) for s in re.findall(_STRING, first))
+            args = call_args(lines, k, m.end(), max_lines=10)
+            first = split_args(args)[0]
+            said = " ".join(unquote(s) for s in re.findall(STRING, first))
             if said.strip():
                 cur.append((said, k + 1))
     out: list[tuple[str, int]] = []
@@ -259,77 +258,13 @@ def _dialog_nodes(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def _call_args(lines: list[str], k: int, start: int) -> str:
-    depth, buf = 1, []
-    for j in range(k, min(k + 10, len(lines))):
-        seg = lines[j][start:] if j == k else lines[j]
-        for m in re.finditer(_STRING + r"|[()]", seg):
-            depth += {"(": 1, ")": -1}.get(m.group(0), 0)
-            if depth == 0:
-                buf.append(seg[: m.start()])
-                return " ".join(buf)
-        buf.append(seg)
-    return " ".join(buf)
-
-
-def _split_args(args: str) -> list[str]:
-    out, depth, cur = [], 0, []
-    for tok in re.findall(_STRING + r"|.", args, flags=re.S):
-        depth += {"(": 1, "{": 1, ")": -1, "}": -1}.get(tok, 0)
-        if tok == "," and depth == 0:
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(tok)
-    out.append("".join(cur))
-    return out
-
-
 # --- text helpers ------------------------------------------------------------------------------------
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _strip_comments(text: str) -> str:
-    """Lua comments blanked out, keeping every newline (so line numbers stay right)."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        m = _COMMENT.search(text, i)
-        if m is None:
-            out.append(text[i:])
-            break
-        out.append(text[i : m.start()])
-        tok = m.group(0)
-        if tok.startswith("--["):
-            close = text.find("]" + m.group("eq") + "]", m.end())
-            close = len(text) if close < 0 else close + len(m.group("eq")) + 2
-            out.append("\n" * text.count("\n", m.start(), close))
-            i = close
-        elif tok == "--":
-            eol = text.find("\n", m.end())
-            i = len(text) if eol < 0 else eol
-        else:
-            out.append(tok)
-            i = m.end()
-    return "".join(out)
-
-
-def _unquote(tok: str) -> str:
-    if len(tok) >= 2 and tok[0] == tok[-1] and tok[0] in ("'", '"'):
-        return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": " "}.get(m.group(1), m.group(1)), tok[1:-1])
-    return tok
 
 
 def _lua_text(value: str) -> str:
     """``_"Town"`` → ``Town``."""
-    m = re.search(_STRING, value)
-    return _unquote(m.group(0)) if m else value.strip()
+    m = re.search(STRING, value)
+    return unquote(m.group(0)) if m else value.strip()
 
 
 def _clean(text: str) -> str:
@@ -352,17 +287,6 @@ def _int(value: str) -> int:
         return int(value.strip().split()[0])
     except (ValueError, IndexError):
         return 0
-
-
-def _unique(pairs: list[StoryPair]) -> list[StoryPair]:
-    """The first of each (text, tracks): a line repeated in two branches or events counts once."""
-    seen: set[tuple[str, tuple[Path, ...]]] = set()
-    out: list[StoryPair] = []
-    for p in pairs:
-        if (p.text, p.tracks) not in seen:
-            seen.add((p.text, p.tracks))
-            out.append(p)
-    return out
 
 
 def _rel(game: Path, path: Path) -> str:

@@ -25,7 +25,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from storyscore.datasets.games import GameTrack, StoryPair
+from storyscore.datasets.games import GameTrack, StoryPair, unique_pairs
 
 NAME = "megaglest"
 PACKAGE = "megaglest-data"
@@ -155,7 +155,6 @@ def _startup_keys(xml_text: str) -> list[str]:
 def story_pairs(root: Path) -> list[StoryPair]:
     root = Path(root)
     out: list[StoryPair] = []
-    seen: set[tuple[str, Path]] = set()
     for xml in sorted((root / GAME_DIR / "scenarios").glob("*/*.xml")):
         if xml.stem != xml.parent.name:
             continue
@@ -173,9 +172,8 @@ def story_pairs(root: Path) -> list[StoryPair]:
             continue
         texts = read_lng(lng)
         for key in _startup_keys(xml.read_text(encoding="utf-8", errors="replace")):
-            if key in texts and texts[key][0] and (texts[key][0], music) not in seen:
+            if key in texts and texts[key][0]:
                 text, line = texts[key]
-                seen.add((text, music))
                 out.append(StoryPair(game=NAME, text=text, tracks=(music,), situation="faction",
                                      source=f"{_rel(root, lng)}:{line}"))
-    return out
+    return unique_pairs(out)

@@ -31,6 +31,7 @@ import re
 from pathlib import Path
 
 from storyscore.datasets.games import GameTrack, StoryPair
+from storyscore.datasets.games.lua import STRING, call_args, read_text, split_args, strip_comments, unquote
 
 NAME = "naev"
 PACKAGE = "naev-data"
@@ -54,21 +55,19 @@ KEEP: tuple[str, ...] = (
 )
 MIN_WORDS = 15  # a story passage shorter than this is a UI line, not a story
 
-_STRING = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-_LOAD = re.compile(r"music\.load\s*\(\s*(" + _STRING + r")\s*\)")
-_TRACK_CALL = re.compile(r"(?:playIfNotPlaying|music\.load)\s*\(\s*(" + _STRING + r")\s*\)")
+_LOAD = re.compile(r"music\.load\s*\(\s*(" + STRING + r")\s*\)")
+_TRACK_CALL = re.compile(r"(?:playIfNotPlaying|music\.load)\s*\(\s*(" + STRING + r")\s*\)")
 _FUNC = re.compile(r"^function\s+([\w.:]+)\s*\(")
 _END = re.compile(r"^end\b")
 _TK = re.compile(r"\btk\.(?:msg|yesno|choice)\s*\(")
-_TIMER = re.compile(r"hook\.timer\s*\([^,]*,\s*(" + _STRING + r")")
+_TIMER = re.compile(r"hook\.timer\s*\([^,]*,\s*(" + STRING + r")")
 _TABLE_TOKEN = re.compile(
-    r"\[\s*(?P<qkey>" + _STRING + r")\s*\]\s*=\s*\{|(?P<key>[A-Za-z_]\w*)\s*=\s*\{|(?P<open>\{)|(?P<close>\})"
-    r"|(?P<str>" + _STRING + r")"
+    r"\[\s*(?P<qkey>" + STRING + r")\s*\]\s*=\s*\{|(?P<key>[A-Za-z_]\w*)\s*=\s*\{|(?P<open>\{)|(?P<close>\})"
+    r"|(?P<str>" + STRING + r")"
 )
-_COMMENT = re.compile(r"--\[(?P<eq>=*)\[|--|" + _STRING + r"|\[(?P<leq>=*)\[.*?\](?P=leq)\]", re.S)
 _ASSIGN = re.compile(
     r"^[ \t]*(?:local[ \t]+)?(?P<name>[A-Za-z_]\w*)(?:[ \t]*\[[ \t]*(?P<key>[^\]\n]+?)[ \t]*\])?[ \t]*=[ \t]*"
-    r"(?:_[ \t]*\([ \t]*)?(?:\[(?P<eq>=*)\[(?P<long>.*?)\](?P=eq)\]|(?P<str>" + _STRING + "))",
+    r"(?:_[ \t]*\([ \t]*)?(?:\[(?P<eq>=*)\[(?P<long>.*?)\](?P=eq)\]|(?P<str>" + STRING + "))",
     re.M | re.S,
 )
 
@@ -106,7 +105,7 @@ def story_pairs(root: Path) -> list[StoryPair]:
         out.append(intro)
     for path in _script_files(game):
         rel = path.relative_to(game).as_posix()
-        for stem, text, line in _scene_texts(_read(path)):
+        for stem, text, line in _scene_texts(read_text(path)):
             track = music / f"{stem}.ogg"
             if track.is_file() and len(text.split()) >= MIN_WORDS:
                 out.append(StoryPair(NAME, text, (track,), "", f"{rel}:{line}"))
@@ -119,11 +118,11 @@ def story_pairs(root: Path) -> list[StoryPair]:
 def _music_lua_uses(game: Path) -> list[tuple[str, str, str]]:
     """(track stem, situation, "dat/snd/music.lua:line") for every track music.lua names."""
     path = game / "dat" / "snd" / "music.lua"
-    text = _read(path)
+    text = read_text(path)
     if not text:
         return []
     rel = path.relative_to(game).as_posix()
-    lines = _strip_comments(text).split("\n")
+    lines = strip_comments(text).split("\n")
     tables = _top_tables(lines)
     states = _choose_table(lines)
     out: list[tuple[str, str, str]] = []
@@ -165,12 +164,12 @@ def _top_tables(lines: list[str]) -> dict[str, list[tuple[str, int, str]]]:
                 if t.group("qkey") or t.group("key") or t.group("open"):
                     depth += 1
                     if depth == 2:
-                        key = _faction(_unquote(t.group("qkey")) if t.group("qkey") else t.group("key") or "")
+                        key = _faction(unquote(t.group("qkey")) if t.group("qkey") else t.group("key") or "")
                 elif t.group("close"):
                     depth -= 1
                     key = key if depth >= 2 else ""
                 elif depth >= 1 and not lines[j][t.end() :].lstrip().startswith("]"):
-                    entries.append((_unquote(t.group("str")), j, key))
+                    entries.append((unquote(t.group("str")), j, key))
             if depth <= 0:
                 break
         out[m.group(1)] = entries
@@ -208,14 +207,14 @@ def _function_tracks(body: list[str]) -> list[tuple[str, int, bool]]:
         elif re.match(r"^end\b", code) and conditions:
             conditions.pop()
         nebula = any(re.search(r"(?<!not )\bnebu\b", c) for c in conditions)
-        found = [_unquote(m.group(1)) for m in _TRACK_CALL.finditer(line)]
+        found = [unquote(m.group(1)) for m in _TRACK_CALL.finditer(line)]
         for t in _TABLE_TOKEN.finditer(line):
             if t.group("qkey") or t.group("key") or t.group("open"):
                 depth += 1
             elif t.group("close"):
                 depth = max(0, depth - 1)
             elif depth >= 1 and not line[t.end() :].lstrip().startswith("]"):
-                found.append(_unquote(t.group("str")))
+                found.append(unquote(t.group("str")))
         out.extend((stem, k, nebula) for stem in dict.fromkeys(found))
     return out
 
@@ -241,8 +240,8 @@ def _script_uses(game: Path) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     for path in _script_files(game):
         rel = path.relative_to(game).as_posix()
-        for k, line in enumerate(_strip_comments(_read(path)).split("\n"), start=1):
-            out.extend((_unquote(m.group(1)), "scripted_scene", f"{rel}:{k}") for m in _LOAD.finditer(line))
+        for k, line in enumerate(strip_comments(read_text(path)).split("\n"), start=1):
+            out.extend((unquote(m.group(1)), "scripted_scene", f"{rel}:{k}") for m in _LOAD.finditer(line))
     return out
 
 
@@ -252,7 +251,7 @@ def _scene_texts(text: str) -> list[tuple[str, str, int]]:
     if not text:
         return []
     strings = _string_table(text)
-    lines = _strip_comments(text).split("\n")
+    lines = strip_comments(text).split("\n")
     funcs = {name: (start, end) for name, start, end in _functions(lines)}
     out: list[tuple[str, str, int]] = []
     seen: set[tuple[str, int]] = set()
@@ -262,18 +261,18 @@ def _scene_texts(text: str) -> list[tuple[str, str, int]]:
             line = lines[k]
             load = _LOAD.search(line)
             if load:
-                track = _unquote(load.group(1))
+                track = unquote(load.group(1))
                 continue
             if re.search(r"music\.(?:load|stop)\s*\(", line):
                 track = ""  # stopped, or a track chosen at run time: we cannot say which
                 continue
             if not track:
                 continue
-            calls = [_call_args(lines, k, m.end()) for m in _TK.finditer(line)]
+            calls = [call_args(lines, k, m.end()) for m in _TK.finditer(line)]
             timer = _TIMER.search(line)
-            if timer and _unquote(timer.group(1)) in funcs:
-                t0, t1 = funcs[_unquote(timer.group(1))]
-                calls += [_call_args(lines, j, m.end()) for j in range(t0 + 1, t1) for m in _TK.finditer(lines[j])]
+            if timer and unquote(timer.group(1)) in funcs:
+                t0, t1 = funcs[unquote(timer.group(1))]
+                calls += [call_args(lines, j, m.end()) for j in range(t0 + 1, t1) for m in _TK.finditer(lines[j])]
             for call in calls:
                 for key in _message_refs(call, strings):
                     body, at = strings[key]
@@ -283,45 +282,15 @@ def _scene_texts(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def _call_args(lines: list[str], k: int, start: int) -> str:
-    """The argument text of a call whose ``(`` ends at ``lines[k][start - 1]``, across lines to its ``)``."""
-    depth, buf = 1, []
-    for j in range(k, min(k + 20, len(lines))):
-        seg = lines[j][start:] if j == k else lines[j]
-        for pos, tok in ((m.start(), m.group(0)) for m in re.finditer(_STRING + r"|[()]", seg)):
-            depth += 1 if tok == "(" else -1 if tok == ")" else 0
-            if depth == 0:
-                buf.append(seg[:pos])
-                return " ".join(buf)
-        buf.append(seg)
-    return " ".join(buf)
-
-
 def _message_refs(args: str, strings: dict[str, tuple[str, int]]) -> list[str]:
     """The string-table keys a message call shows as its text: the arguments after the title."""
     out: list[str] = []
-    for arg in _split_args(args)[1:]:
-        code = re.sub(_STRING, '""', arg)
+    for arg in split_args(args)[1:]:
+        code = re.sub(STRING, '""', arg)
         for m in re.finditer(r"(?<![\w.:])([A-Za-z_]\w*)(\s*\[\s*([^\]]+?)\s*\])?", code):
             key = m.group(1) + (f"[{_key(m.group(3))}]" if m.group(2) else "")
             if key in strings and key not in out:
                 out.append(key)
-    return out
-
-
-def _split_args(args: str) -> list[str]:
-    out, depth, cur = [], 0, []
-    for tok in re.findall(_STRING + r"|.", args, flags=re.S):
-        if tok in ("(", "[", "{"):
-            depth += 1
-        elif tok in (")", "]", "}"):
-            depth -= 1
-        if tok == "," and depth == 0:
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(tok)
-    out.append("".join(cur))
     return out
 
 
@@ -330,7 +299,7 @@ def _string_table(text: str) -> dict[str, tuple[str, int]]:
     out: dict[str, tuple[str, int]] = {}
     for m in _ASSIGN.finditer(text):
         long = m.group("long")
-        raw = long if long is not None else _unquote(m.group("str"))
+        raw = long if long is not None else unquote(m.group("str"))
         key = m.group("name") + (f"[{_key(m.group('key'))}]" if m.group("key") else "")
         at = m.start("long") if long is not None else m.start("str")
         out[key] = (_clean(raw), text.count("\n", 0, at) + 1)
@@ -339,7 +308,7 @@ def _string_table(text: str) -> dict[str, tuple[str, int]]:
 
 def _key(raw: str) -> str:
     raw = raw.strip()
-    return _unquote(raw) if raw[:1] in ("'", '"') else raw
+    return unquote(raw) if raw[:1] in ("'", '"') else raw
 
 
 # --- intro, titles and licences ----------------------------------------------------------------------
@@ -350,7 +319,7 @@ def _intro_pair(game: Path, music: Path) -> StoryPair | None:
     path = game / "dat" / "intro"
     stems = [stem for stem, situation, _ in _music_lua_uses(game) if situation == "intro"]
     tracks_ = [music / f"{s}.ogg" for s in dict.fromkeys(stems) if (music / f"{s}.ogg").is_file()]
-    lines = [(k, ln) for k, ln in enumerate(_read(path).split("\n"), start=1) if ln.strip()]
+    lines = [(k, ln) for k, ln in enumerate(read_text(path).split("\n"), start=1) if ln.strip()]
     kept = [(k, ln) for k, ln in lines if not ln.strip().startswith("[")]
     body = _clean(" ".join(ln for _, ln in kept))
     if not tracks_ or len(body.split()) < MIN_WORDS:
@@ -362,7 +331,7 @@ def _titles(path: Path) -> dict[str, str]:
     """Track file name → title, from soundtrack.yaml's ``- name: X`` / ``filename: y.ogg`` entries."""
     out: dict[str, str] = {}
     name = ""
-    for line in _read(path).split("\n"):
+    for line in read_text(path).split("\n"):
         m = re.match(r"^\s*-?\s*(name|filename):\s*(.+?)\s*$", line)
         if m and m.group(1) == "name":
             name = m.group(2).strip("\"'")
@@ -377,7 +346,7 @@ def _licenses(game: Path, copyright_file: Path) -> dict[str, tuple[str, str]]:
     ``license:`` / ``music:`` lists), else the Debian copyright file's ``Files:`` / ``License:`` stanzas."""
     out: dict[str, tuple[str, str]] = {}
     author, license_, section = "", "", ""
-    for line in _read(game / "dat" / "snd" / "SOUND_LICENSE.yaml").split("\n"):
+    for line in read_text(game / "dat" / "snd" / "SOUND_LICENSE.yaml").split("\n"):
         top = re.match(r"^-\s*(.+?):\s*$", line)
         field = re.match(r"^\s+(\w+):\s*(.*?)\s*$", line)
         item = re.match(r"^\s+-\s*(\S+\.ogg)\s*$", line)
@@ -390,7 +359,7 @@ def _licenses(game: Path, copyright_file: Path) -> dict[str, tuple[str, str]]:
             out[item.group(1)] = (author, license_)
     files: list[str] = []
     key = ""
-    for line in _read(copyright_file).split("\n"):
+    for line in read_text(copyright_file).split("\n"):
         m = re.match(r"^([A-Za-z-]+):\s*(.*)$", line)
         if m:
             key = m.group(1)
@@ -406,39 +375,7 @@ def _licenses(game: Path, copyright_file: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
-# --- Lua text helpers --------------------------------------------------------------------------------
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _strip_comments(text: str) -> str:
-    """Lua comments blanked out, keeping every newline (so line numbers stay right)."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        m = _COMMENT.search(text, i)
-        if m is None:
-            out.append(text[i:])
-            break
-        out.append(text[i : m.start()])
-        tok = m.group(0)
-        if tok.startswith("--["):
-            close = text.find("]" + m.group("eq") + "]", m.end())
-            close = len(text) if close < 0 else close + len(m.group("eq")) + 2
-            out.append("\n" * text.count("\n", m.start(), close))
-            i = close
-        elif tok == "--":
-            eol = text.find("\n", m.end())
-            i = len(text) if eol < 0 else eol
-        else:
-            out.append(tok)
-            i = m.end()
-    return "".join(out)
+# --- text helpers ------------------------------------------------------------------------------------
 
 
 def _functions(lines: list[str]) -> list[tuple[str, int, int]]:
@@ -454,12 +391,6 @@ def _functions(lines: list[str]) -> list[tuple[str, int, int]]:
         out.append((m.group(1), k, end))
         k = end + 1
     return out
-
-
-def _unquote(tok: str) -> str:
-    if len(tok) >= 2 and tok[0] == tok[-1] and tok[0] in ("'", '"'):
-        return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": " "}.get(m.group(1), m.group(1)), tok[1:-1])
-    return tok
 
 
 def _clean(text: str) -> str:
