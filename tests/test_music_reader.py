@@ -111,6 +111,13 @@ def test_reading_is_relative_to_the_library() -> None:
                                reading.va, rtol=1e-4, atol=1e-4)
     cues = reading.top_cues(0)
     assert len(cues) == 3 and all(c.endswith(("valence)", "arousal)")) for c in cues)
+    assert all(" high (" in c or " low (" in c or "embedding" in c for c in cues)
+    assert reading.all_top_cues()[0] == cues
+    # the strongest named cue of track 0, checked by hand: its sign on the library says high or low
+    j = int(np.argmax(np.abs(reading.contributions[0]).sum(axis=0)))
+    name = reading.names[j]
+    if not name.split(":")[0].endswith("musicnn"):
+        assert (" high (" if reading.z[0, j] >= 0 else " low (") in cues[0]
 
 
 def _planted(seed: int = 0, games: int = 4, per_game: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -105,18 +105,36 @@ class MusicReading:
     va: np.ndarray  # (n, 2)
     contributions: np.ndarray  # (n, 2, d): weight × standardised input, per axis
     names: tuple[str, ...]  # the d inputs' names
+    z: np.ndarray  # (n, d): each input standardised over the library (its sign says high or low there)
 
     def top_cues(self, i: int, k: int = 3) -> list[str]:
-        """The k groups of cues that moved track i's reading most, e.g. 'tempo (+arousal)'."""
-        groups: dict[str, np.ndarray] = {}
+        """The k cues that moved track i's reading most, e.g. "'loud' tag high (+arousal)"."""
+        return self.all_top_cues(k, rows=[i])[0]
+
+    def all_top_cues(self, k: int = 3, rows: list[int] | None = None) -> list[list[str]]:
+        """`top_cues` of every track (or of `rows`), computed for all of them at once."""
+        labels = sorted({cue_label(n) for n in self.names})
+        member = np.zeros((len(self.names), len(labels)))
         for j, name in enumerate(self.names):
-            groups.setdefault(cue_label(name), np.zeros(2))
-            groups[cue_label(name)] = groups[cue_label(name)] + self.contributions[i, :, j]
-        ranked = sorted(groups.items(), key=lambda kv: -float(np.abs(kv[1]).sum()))[:k]
-        out = []
-        for label, push in ranked:
-            axis = int(np.argmax(np.abs(push)))
-            out.append(f"{label} ({'+' if push[axis] >= 0 else '-'}{AXES[axis]})")
+            member[j, labels.index(cue_label(name))] = 1.0
+        pick = np.arange(len(self.va)) if rows is None else np.asarray(rows, dtype=np.int64)
+        push = self.contributions[pick] @ member  # (n, 2, groups)
+        strength = np.abs(push).sum(axis=1)  # (n, groups)
+        single = {labels.index(cue_label(n)): j for j, n in enumerate(self.names)
+                  if sum(cue_label(m) == cue_label(n) for m in self.names) == 1}
+        out: list[list[str]] = []
+        for r, i in enumerate(pick):
+            cues = []
+            for g in np.argsort(-strength[r], kind="stable")[:k]:
+                if strength[r, g] <= 0:
+                    break
+                axis = int(np.argmax(np.abs(push[r, :, g])))
+                sign = "+" if push[r, axis, g] >= 0 else "-"
+                level = ""
+                if g in single:
+                    level = " high" if self.z[i, single[g]] >= 0 else " low"
+                cues.append(f"{labels[g]}{level} ({sign}{AXES[axis]})")
+            out.append(cues)
         return out
 
 
@@ -126,8 +144,15 @@ def cue_label(name: str) -> str:
     if kind == "descriptor":
         return DESCRIPTOR_INPUTS[rest][1] if rest in DESCRIPTOR_INPUTS else rest
     if kind == "tag":
-        return f"'{rest.split(':', 1)[1]}' tag"
+        tagger, tag = rest.split(":", 1)
+        # both taggers name some tags alike ("rock", "dance"): the second one says which it is
+        return f"'{tag}' tag" + (" (MSD)" if tagger != TAGGERS[0] and f"tag:{TAGGERS[0]}:{tag}" in _tag_set() else "")
     return "sound texture (musicnn embedding)"
+
+
+@cache
+def _tag_set() -> frozenset[str]:
+    return frozenset(f"tag:{t}" for t in tag_names())
 
 
 class MusicReader:
@@ -168,7 +193,7 @@ class MusicReader:
         contributions = z[:, None, :] * self.weights[None, :, :]
         va = (contributions.sum(axis=-1) + self.bias) * self.output_scale
         return MusicReading(va.astype(np.float32), (contributions * self.output_scale[None, :, None]),
-                            self.names)
+                            self.names, z)
 
     def read(self, analyses: Sequence[TrackAnalysis], library: Sequence[TrackAnalysis] | None = None,
              ) -> MusicReading:

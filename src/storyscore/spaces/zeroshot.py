@@ -89,8 +89,7 @@ def read_music(analyses: Sequence[TrackAnalysis], library: Sequence[TrackAnalysi
     from storyscore.spaces.music_reader import MusicReader
 
     reading = (reader or MusicReader.load()).read(analyses, library)
-    return Reading(reading.va, _va_affinity(reading.va).astype(np.float32),
-                   [reading.top_cues(i) for i in range(len(analyses))])
+    return Reading(reading.va, _va_affinity(reading.va).astype(np.float32), reading.all_top_cues())
 
 
 @lru_cache(maxsize=16)
