@@ -41,23 +41,6 @@ class Reading:
         return [MOOD_WORDS[j] for j in np.argsort(-self.moods[i])[:k]]
 
 
-def _clip(x: float, bound: float = 1.5) -> float:
-    return float(np.clip(x, -bound, bound))
-
-
-def descriptor_cues(analysis: TrackAnalysis) -> dict[str, tuple[float, float]]:
-    """Each DSP cue's (valence, arousal) push, for the reading and for explanations."""
-    d = analysis.descriptors
-    bright = _clip(float(np.log2(max(d.brightness_hz, 1.0) / 1200.0)))
-    return {
-        "tempo": (0.0, _clip((d.tempo_bpm - 105.0) / 35.0) if d.tempo_bpm > 0 else 0.0),
-        "onsets": (0.0, _clip((d.onset_rate - 2.5) / 1.5)),
-        "loudness": (0.0, _clip((d.loudness_db + 20.0) / 6.0)),
-        "brightness": (0.3 * bright, bright),  # a bright timbre lifts arousal, and valence a little
-        "mode": (_clip(d.mode_strength / 0.12), 0.0),
-    }
-
-
 def neutral_va() -> np.ndarray:
     """Centred Warriner (V, A) that plain narration reads as: the zero of the shared frame."""
     from storyscore.text.va import NEUTRAL_VA
