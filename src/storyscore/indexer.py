@@ -133,7 +133,7 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                 analysis = analyse_audio(load_audio(path, ENCODER_RATE), ENCODER_RATE)
                 reading = read_music([analysis])
                 va = reported_va(reading.va[0])
-                vectors = {s.name: (s.version, s.embed_audio([analysis])[0]) for s in spaces}
+                vectors = {s.name: (s.version, s.music_vectors(reading)[0]) for s in spaces}
             except AudioDecodeError as exc:
                 return _Analysed(None, str(exc).removeprefix(f"{path}: "))
             except StoryscoreError:
@@ -217,13 +217,10 @@ def refresh_readings(store: Store) -> None:
     if not ids:
         store.set_meta(READINGS_KEY, readings_version())
         return
-    analyses = store.analyses(ids)
-    reading = read_music(analyses)
+    reading = read_music(store.analyses(ids))
     va = reported_va(reading.va)
-    vectors = {}
-    for name in ZERO_SHOT_SPACES:
-        space = get_space(name)
-        vectors[space.name] = (space.version, space.embed_audio(analyses))
+    spaces = [get_space(name) for name in ZERO_SHOT_SPACES]
+    vectors = {s.name: (s.version, s.music_vectors(reading)) for s in spaces}
     store.put_readings(ids, va, [reading.top_moods(i) for i in range(len(ids))], reading.cues, vectors)
     store.set_meta(READINGS_KEY, readings_version())
 

@@ -66,13 +66,14 @@ def _va_affinity(va: np.ndarray) -> np.ndarray:
 
 
 def read_music(analyses: Sequence[TrackAnalysis], library: Sequence[TrackAnalysis] | None = None,
-               reader: MusicReader | None = None) -> Reading:
-    """(V, A), mood-word profile and leading cues of tracks, read against `library` (default: the tracks
-    themselves) by the learned music reader (spaces/music_reader.py)."""
+               reader: MusicReader | None = None, *, cues: bool = True) -> Reading:
+    """(V, A), mood-word profile and (with `cues`) the leading cues of tracks, read against `library`
+    (default: the tracks themselves) by the learned music reader (spaces/music_reader.py)."""
     from storyscore.spaces.music_reader import MusicReader
 
     reading = (reader or MusicReader.load()).read(analyses, library)
-    return Reading(reading.va, _va_affinity(reading.va).astype(np.float32), reading.all_top_cues())
+    return Reading(reading.va, _va_affinity(reading.va).astype(np.float32),
+                   reading.all_top_cues() if cues else [])
 
 
 @lru_cache(maxsize=16)

@@ -10,7 +10,7 @@ import numpy as np
 from storyscore.audio.encoder import ANALYSIS_VERSION, TrackAnalysis
 from storyscore.spaces.base import row_zscore, unit_rows
 from storyscore.spaces.music_reader import MusicReader
-from storyscore.spaces.zeroshot import read_music, read_text
+from storyscore.spaces.zeroshot import Reading, read_music, read_text
 
 MIN_LIBRARY_FOR_NORMALISING = 5
 
@@ -35,6 +35,13 @@ class _ReaderSpace:
         # stored vectors must not outlive the reader that made them
         self.version = f"{self.space_version}/{ANALYSIS_VERSION}/{self.reader.version}"
 
+    def embed_audio(self, analyses: Sequence[TrackAnalysis]) -> np.ndarray:
+        return self.music_vectors(read_music(analyses, reader=self.reader, cues=False))
+
+    def music_vectors(self, reading: Reading) -> np.ndarray:
+        """This space's music vectors from a reading (one reading serves every space when indexing)."""
+        raise NotImplementedError
+
 
 class VASpace(_ReaderSpace):
     """Valence–arousal regression without training: rank by distance in the (V, A) plane."""
@@ -46,8 +53,8 @@ class VASpace(_ReaderSpace):
     def embed_text(self, passages: list[str]) -> np.ndarray:
         return read_text(passages)[1].va
 
-    def embed_audio(self, analyses: Sequence[TrackAnalysis]) -> np.ndarray:
-        return read_music(analyses, reader=self.reader).va
+    def music_vectors(self, reading: Reading) -> np.ndarray:
+        return reading.va
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
         rel = _library_relative(music[:, :2])
@@ -63,8 +70,8 @@ class MoodWordsSpace(_ReaderSpace):
     def embed_text(self, passages: list[str]) -> np.ndarray:
         return read_text(passages)[1].moods
 
-    def embed_audio(self, analyses: Sequence[TrackAnalysis]) -> np.ndarray:
-        return read_music(analyses, reader=self.reader).moods
+    def music_vectors(self, reading: Reading) -> np.ndarray:
+        return reading.moods
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
         t = unit_rows(text - text.mean(axis=1, keepdims=True))
@@ -90,8 +97,7 @@ class FusedSpace(_ReaderSpace):
         reading = read_text(passages)[1]
         return np.concatenate([reading.va, reading.moods], axis=1)
 
-    def embed_audio(self, analyses: Sequence[TrackAnalysis]) -> np.ndarray:
-        reading = read_music(analyses, reader=self.reader)
+    def music_vectors(self, reading: Reading) -> np.ndarray:
         return np.concatenate([reading.va, reading.moods], axis=1)
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
