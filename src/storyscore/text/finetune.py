@@ -20,31 +20,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from storyscore.text.minilm import additive_mask
+
 MINILM_LAYERS = 6  # transformer layers of all-MiniLM-L6-v2
 
 
 def _base() -> Any:
-    """The installed MiniLM's `BertModel` (shared with `encoder.embed_sentences`, so never trained here)."""
+    """The installed MiniLM's BERT (`text.minilm.Bert`, shared with `encoder.embed_sentences`, so never
+    trained here)."""
     from storyscore.text.encoder import _model
 
-    return _model()[0].auto_model
+    return _model().bert
 
 
 def model_max_tokens() -> int:
-    """The sentence-transformers window in word pieces (256): what `embed_sentences` truncates to."""
+    """The model's window in word pieces (256, sentence-transformers' max_seq_length): what
+    `embed_sentences` truncates to."""
     from storyscore.text.encoder import _model
 
     return int(_model().max_seq_length)
-
-
-def additive_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """(B, L) 1/0 attention mask → (B, 1, 1, L) additive mask (0 keep, dtype's minimum for padding).
-
-    transformers 5.x hands `BertLayer` whatever mask the model built (boolean for sdpa, additive for
-    eager); an additive float mask works with both attention implementations.
-    """
-    m = mask[:, None, None, :].to(dtype)
-    return (1.0 - m) * torch.finfo(dtype).min
 
 
 def _length_order(texts: Sequence[str]) -> np.ndarray:
@@ -58,15 +52,14 @@ def _bottom_batches(texts: Sequence[str], frozen_layers: int, max_tokens: int,
     from storyscore.text.encoder import _model
 
     st = _model()
-    base = st[0].auto_model
+    base = st.bert
     if frozen_layers < 0 or frozen_layers > len(base.encoder.layer):
         raise ValueError(f"frozen_layers must be within 0..{len(base.encoder.layer)}, not {frozen_layers}")
     base.eval()  # no dropout in the frozen part (encode() puts it in eval mode too)
     order = _length_order(texts)
     for s in range(0, len(order), batch_size):
         idx = order[s:s + batch_size]
-        enc = st.tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_tokens,
-                           return_tensors="pt")
+        enc = st.tokenize([texts[i] for i in idx], max_tokens)
         with torch.no_grad():
             h = base.embeddings(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"])
             mask = enc["attention_mask"]

