@@ -216,7 +216,9 @@ def main() -> None:
         "regenerate": COMMAND,
     }
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {out} and {out.with_suffix('.json').name}; constants for src/storyscore/text/va.py:")
+    anchors_out = va.write_anchor_cache()  # the anchors' embeddings, shipped so a cold start skips them
+    print(f"\nwrote {anchors_out}")
+    print(f"wrote {out} and {out.with_suffix('.json').name}; constants for src/storyscore/text/va.py:")
     print(f"ANCHOR_SCALE = ({scale[0]:.6f}, {scale[1]:.6f})")
     print(f"OFFSET = ({offset[0]:.6f}, {offset[1]:.6f})")
     print(f"NEUTRAL_VA = ({neutral[0]:.4f}, {neutral[1]:.4f})")

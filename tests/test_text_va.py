@@ -19,6 +19,21 @@ def test_neutral_point_constant_matches_the_reference_narration() -> None:
     assert reading.mean(axis=0) == pytest.approx(va.NEUTRAL_VA, abs=2e-3)
 
 
+def test_shipped_anchor_cache_matches_the_model() -> None:
+    """The anchors' embeddings ship precomputed (a cold start skips 60 sentences); they must be what the model
+    gives now, and a cache made from other anchor texts must be ignored."""
+    cached = va._cached_anchors()
+    assert cached is not None, f"{va.ANCHORS_FILE} missing or stale: run benchmarks/calibrate_text_va.py"
+    live = va.compute_anchors()
+    np.testing.assert_allclose(cached[0], live[0], atol=1e-5)
+    np.testing.assert_allclose(cached[1], live[1], atol=1e-5)
+
+
+def test_stale_anchor_cache_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(va, "ANCHOR_PROMPT", "A {} scene.")
+    assert va._cached_anchors() is None
+
+
 def test_constants_match_the_direction_card() -> None:
     """va.py's scalars and the stored direction come from one run of benchmarks/calibrate_text_va.py."""
     card_path = resources.files("storyscore").joinpath("data", va.DIRECTION_FILE.replace(".npy", ".json"))

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -106,12 +107,53 @@ REFERENCE_NARRATION: tuple[str, ...] = (
 )
 
 
+# The anchors' embeddings and narration baseline, computed once and shipped (re-embedding 60 sentences was
+# the largest part of a cold `storyscore match` after importing torch). Used only while its key matches the
+# anchor texts and the encoder; `benchmarks/calibrate_text_va.py` rewrites it, and a test checks it against
+# a live computation.
+ANCHORS_FILE = "text_anchors.npz"
+
+
+def anchor_key() -> str:
+    """What the shipped anchor cache must have been computed from."""
+    import hashlib
+
+    from storyscore.text.encoder import TEXT_ENCODER_NAME
+
+    texts = [ANCHOR_PROMPT.format(w) for w in ANCHOR_WORDS] + list(REFERENCE_NARRATION)
+    return hashlib.sha256("\n".join([TEXT_ENCODER_NAME, *texts]).encode()).hexdigest()[:16]
+
+
+def compute_anchors() -> tuple[np.ndarray, np.ndarray]:
+    """Anchor prompt embeddings (n, 384) and plain narration's mean similarity to each (n,), from the model."""
+    prompts = embed_sentences([ANCHOR_PROMPT.format(w) for w in ANCHOR_WORDS])
+    baseline = (embed_sentences(list(REFERENCE_NARRATION)) @ prompts.T).mean(axis=0)
+    return prompts.astype(np.float32), baseline.astype(np.float32)
+
+
+def write_anchor_cache(path: str | Path | None = None) -> Path:
+    out = Path(path) if path is not None else Path(str(resources.files("storyscore").joinpath("data", ANCHORS_FILE)))
+    prompts, baseline = compute_anchors()
+    np.savez(out, prompts=prompts, baseline=baseline, key=np.array(anchor_key()))
+    return out
+
+
+def _cached_anchors() -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        with resources.files("storyscore").joinpath("data", ANCHORS_FILE).open("rb") as f:
+            z = np.load(f)
+            if str(z["key"]) != anchor_key():
+                return None
+            return z["prompts"].astype(np.float32), z["baseline"].astype(np.float32)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 @cache
 def anchors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Anchor words' prompt embeddings (n, 384), centred Warriner (V, A) (n, 2), and the similarity of
     plain narration to each (n,)."""
-    prompts = embed_sentences([ANCHOR_PROMPT.format(w) for w in ANCHOR_WORDS])
-    baseline = (embed_sentences(list(REFERENCE_NARRATION)) @ prompts.T).mean(axis=0)
+    prompts, baseline = _cached_anchors() or compute_anchors()
     return prompts, words_va(ANCHOR_WORDS), baseline
 
 
