@@ -23,8 +23,9 @@ from storyscore.audio.encoder import ANALYSIS_VERSION, TAGGERS, TrackAnalysis
 from storyscore.errors import StoreError, StoreVersionError
 
 SCHEMA_VERSION = 2
-# Bumped with anything that changes what is stored per track: the analysis, the music reader's weights
-# (its version is its weights' digest), or the schema.
+# Bumped with anything that changes what is stored per track: the analysis or the schema. A new music
+# reader needs no rebuild: `index` re-reads the library from the stored analyses when the readings' version
+# (indexer.readings_version: the reader's weights digest among it) changes.
 PIPELINE_VERSION = f"storyscore-store{SCHEMA_VERSION}/{ANALYSIS_VERSION}/reader-2"
 
 _SCHEMA = """
@@ -77,7 +78,7 @@ class StoredTrack:
     arousal: float
     moods: tuple[str, ...]
     descriptors: dict[str, float | str]
-    cues: tuple[str, ...] = ()  # the cues that moved the music reader most, e.g. "tempo (+arousal)"
+    cues: tuple[str, ...] = ()  # what moved the music reader most, e.g. "'loud' tag high (+arousal)"
 
 
 def file_hash(path: Path) -> str:
