@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -113,15 +114,10 @@ class MusicReading:
 
     def all_top_cues(self, k: int = 3, rows: list[int] | None = None) -> list[list[str]]:
         """`top_cues` of every track (or of `rows`), computed for all of them at once."""
-        labels = sorted({cue_label(n) for n in self.names})
-        member = np.zeros((len(self.names), len(labels)))
-        for j, name in enumerate(self.names):
-            member[j, labels.index(cue_label(name))] = 1.0
+        labels, member, single = _cue_groups(self.names)
         pick = np.arange(len(self.va)) if rows is None else np.asarray(rows, dtype=np.int64)
         push = self.contributions[pick] @ member  # (n, 2, groups)
         strength = np.abs(push).sum(axis=1)  # (n, groups)
-        single = {labels.index(cue_label(n)): j for j, n in enumerate(self.names)
-                  if sum(cue_label(m) == cue_label(n) for m in self.names) == 1}
         out: list[list[str]] = []
         for r, i in enumerate(pick):
             cues = []
@@ -136,6 +132,20 @@ class MusicReading:
                 cues.append(f"{labels[g]}{level} ({sign}{AXES[axis]})")
             out.append(cues)
         return out
+
+
+@cache
+def _cue_groups(names: tuple[str, ...]) -> tuple[list[str], np.ndarray, dict[int, int]]:
+    """Explanation groups of a reader's inputs: their labels, the (inputs, groups) membership matrix, and
+    group → input for the groups of one input (whose level, high or low, can be named)."""
+    labels_of = [cue_label(n) for n in names]
+    labels = sorted(set(labels_of))
+    index = {label: g for g, label in enumerate(labels)}
+    member = np.zeros((len(names), len(labels)))
+    member[np.arange(len(names)), [index[label] for label in labels_of]] = 1.0
+    sizes = Counter(labels_of)
+    single = {index[label]: j for j, label in enumerate(labels_of) if sizes[label] == 1}
+    return labels, member, single
 
 
 def cue_label(name: str) -> str:

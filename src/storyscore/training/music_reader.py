@@ -64,47 +64,48 @@ class Recipe:
 
 
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """Mann–Whitney AUC of `scores` ranking positives above negatives (ties count half); nan if one
-    class is empty."""
-    pos, neg = scores[positive], scores[~positive]
-    if len(pos) == 0 or len(neg) == 0:
+    """`storyscore.metrics.roc_auc`, but nan where one class is empty (a game may label one side only)."""
+    from storyscore.metrics import roc_auc as mann_whitney_auc
+
+    positive = np.asarray(positive, dtype=bool)
+    if positive.all() or not positive.any():
         return float("nan")
+    return mann_whitney_auc(scores, positive)
+
+
+def _ordered_pairs(pos: np.ndarray, neg: np.ndarray) -> tuple[float, int]:
+    """(pairs ordered right, ties counting half; all pairs) of positive and negative scores."""
     diff = pos[:, None] - neg[None, :]
-    return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
+    return float((diff > 0).sum() + 0.5 * (diff == 0).sum()), diff.size
+
+
+def _game_sides(scores: np.ndarray, signs: np.ndarray, games: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each game's (positive, negative) scores, for the games that label both sides."""
+    sides = [(scores[(games == g) & (signs > 0)], scores[(games == g) & (signs < 0)]) for g in np.unique(games)]
+    return [(p, q) for p, q in sides if len(p) and len(q)]
 
 
 def bootstrap_auc(scores: np.ndarray, positive: np.ndarray, *, n_boot: int = 2000, seed: int = 0,
                   ) -> tuple[float, float]:
     """95% percentile interval of the AUC, resampling positives and negatives separately."""
-    rng = np.random.default_rng(seed)
-    pos, neg = scores[positive], scores[~positive]
-    if len(pos) == 0 or len(neg) == 0:
-        return float("nan"), float("nan")
-    out = np.empty(n_boot)
-    for b in range(n_boot):
-        p = pos[rng.integers(0, len(pos), len(pos))]
-        q = neg[rng.integers(0, len(neg), len(neg))]
-        diff = p[:, None] - q[None, :]
-        out[b] = ((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size
-    lo, hi = np.percentile(out, [2.5, 97.5])
-    return float(lo), float(hi)
+    signs = np.where(np.asarray(positive, dtype=bool), 1, -1)
+    return bootstrap_within_game_auc(scores, signs, np.zeros(len(signs)), n_boot=n_boot, seed=seed)
 
 
 def bootstrap_within_game_auc(scores: np.ndarray, signs: np.ndarray, games: np.ndarray, *, n_boot: int = 2000,
                               seed: int = 0) -> tuple[float, float]:
     """95% percentile interval of `within_game_auc`, resampling each game's positives and negatives."""
     rng = np.random.default_rng(seed)
-    groups = [(scores[(games == g) & (signs > 0)], scores[(games == g) & (signs < 0)]) for g in np.unique(games)]
-    groups = [(p, q) for p, q in groups if len(p) and len(q)]
+    groups = _game_sides(scores, signs, games)
     if not groups:
         return float("nan"), float("nan")
     out = np.empty(n_boot)
     for b in range(n_boot):
         right, total = 0.0, 0
         for p, q in groups:
-            diff = p[rng.integers(0, len(p), len(p))][:, None] - q[rng.integers(0, len(q), len(q))][None, :]
-            right += float((diff > 0).sum() + 0.5 * (diff == 0).sum())
-            total += diff.size
+            r, t = _ordered_pairs(p[rng.integers(0, len(p), len(p))], q[rng.integers(0, len(q), len(q))])
+            right += r
+            total += t
         out[b] = right / total
     lo, hi = np.percentile(out, [2.5, 97.5])
     return float(lo), float(hi)
@@ -158,14 +159,9 @@ def _fit(z: np.ndarray, signs: np.ndarray, games: np.ndarray, recipe: Recipe) ->
 def within_game_auc(scores: np.ndarray, signs: np.ndarray, games: np.ndarray) -> float:
     """Share of same-game (positive, negative) pairs ordered correctly (ties count half), pooled over
     games; nan when no game has both."""
-    right, total = 0.0, 0
-    for g in np.unique(games):
-        pos, neg = scores[(games == g) & (signs > 0)], scores[(games == g) & (signs < 0)]
-        if len(pos) and len(neg):
-            diff = pos[:, None] - neg[None, :]
-            right += float((diff > 0).sum() + 0.5 * (diff == 0).sum())
-            total += diff.size
-    return right / total if total else float("nan")
+    counts = [_ordered_pairs(p, q) for p, q in _game_sides(scores, signs, games)]
+    total = sum(t for _, t in counts)
+    return sum(r for r, _ in counts) / total if total else float("nan")
 
 
 def held_out_scores(x: np.ndarray, signs: np.ndarray, games: np.ndarray, recipe: Recipe,
