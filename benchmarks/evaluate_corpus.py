@@ -245,23 +245,13 @@ def single_cue_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) -> d
     return out
 
 
-def expected_mrr_random(n: int, r: int) -> float:
-    """E[1 / rank of the first relevant item] when r of n items are relevant, in random order."""
-    from math import comb
+def mrr_p5(scores: np.ndarray, relevance: np.ndarray) -> dict[str, float]:
+    """Micro MRR and P@5 of a (texts, tracks) score matrix, ties scored by their exact expectation
+    (storyscore.metrics: a constant matrix is the random ranking)."""
+    from storyscore.metrics import retrieval_metrics
 
-    return sum(comb(n - k, r - 1) / comb(n, r) / k for k in range(1, n - r + 2))
-
-
-def rank_metrics(scores: np.ndarray, relevant: np.ndarray, rng: np.random.Generator, draws: int = 1) -> tuple[float, float]:
-    """MRR and P@5 of one query, ties broken at random (averaged over `draws`)."""
-    rr, p5 = 0.0, 0.0
-    for _ in range(draws):
-        order = np.lexsort((rng.random(len(scores)), -scores))
-        ranked = relevant[order]
-        first = int(np.argmax(ranked)) + 1
-        rr += 1.0 / first
-        p5 += ranked[:5].mean()
-    return rr / draws, p5 / draws
+    micro = retrieval_metrics(scores, relevance, ks=(5,)).micro
+    return {"mrr": micro["MRR"], "p5": micro["P@5"]}
 
 
 def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np.ndarray,
@@ -310,13 +300,11 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
         usage = rel.sum(axis=0).astype(float)
         entry: dict = {"texts": len(texts), "tracks": len(paths)}
         n = len(paths)
-        # Baselines. Random: exact expectation. Popularity, leave one game out: the kind of music the other
+        # Baselines (ties scored by their exact expectation). Random. Popularity, leave one game out: the kind of music the other
         # games pair with their texts (the mean reading of their story tracks, each game weighted equally),
         # the same for every text. Popularity within the game, leave this text out: how often the game's
         # other texts use each track (a designer's favourites: a ceiling no emotion reading is expected to
         # reach where one track carries most texts).
-        mrr_rand = float(np.mean([expected_mrr_random(n, int(r.sum())) for r in rel]))
-        p5_rand = float(np.mean([r.sum() / n for r in rel]))
         centres = []
         for other in sorted(by_game):
             o_idx, _ = library(other)
@@ -326,22 +314,18 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
             o_va = read_music([items[k]["analysis"] for k in o_idx], reader=reader).va
             o_use = o_rel.sum(axis=0).astype(float)
             centres.append(o_use @ o_va / o_use.sum())
-        va_here = read_music(analyses, reader=reader).va
-        prior = -np.linalg.norm(va_here - np.mean(centres, axis=0), axis=1) if centres else np.zeros(n)
-        logo_pop = [rank_metrics(prior, r, rng) for r in rel]
-        pop = [rank_metrics(usage - r, r, rng, draws=50) for r in rel]
-        entry["random"] = {"mrr": mrr_rand, "p5": p5_rand}
-        entry["popularity_logo"] = {"mrr": float(np.mean([m for m, _ in logo_pop])),
-                                    "p5": float(np.mean([q for _, q in logo_pop]))}
-        entry["popularity_in_game"] = {"mrr": float(np.mean([m for m, _ in pop])),
-                                       "p5": float(np.mean([q for _, q in pop]))}
+        reading = read_music(analyses, reader=reader, cues=False)  # serves the prior and every space
+        prior = -np.linalg.norm(reading.va - np.mean(centres, axis=0), axis=1) if centres else np.zeros(n)
+        entry["random"] = mrr_p5(np.zeros(rel.shape), rel)
+        entry["popularity_logo"] = mrr_p5(np.tile(prior, (len(rel), 1)), rel)
+        entry["popularity_in_game"] = mrr_p5(usage[None, :] - rel, rel)  # each text's own use left out
         fair = min(5, n) / n
         over = []  # what random rankings give: with few texts, some tracks exceed 2x by chance
         for _ in range(200):
             top = np.argsort(rng.random((len(texts), n)), axis=1)[:, :5]
             over.append(int((np.bincount(top.ravel(), minlength=n) / len(texts) > 2 * fair).sum()))
         entry["random"]["tracks_over_twice_fair"] = float(np.mean(over))
-        print(f"| {game} | {len(texts)} | {n} | random | {mrr_rand:.3f} | {p5_rand:.3f} | "
+        print(f"| {game} | {len(texts)} | {n} | random | {entry['random']['mrr']:.3f} | {entry['random']['p5']:.3f} | "
               f"({np.mean(over):.1f} over 2× on average) |")
         print(f"| | | | popularity, other games | {entry['popularity_logo']['mrr']:.3f} | "
               f"{entry['popularity_logo']['p5']:.3f} | |")
@@ -349,13 +333,10 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
               f"{entry['popularity_in_game']['p5']:.3f} | |")
         for space_name in SPACES:
             space = get_space(space_name, reader=reader)
-            music = space.embed_audio(analyses)
-            scores = space.similarity(space.embed_text(texts), music)
-            m = [rank_metrics(scores[q], rel[q], rng) for q in range(len(texts))]
+            scores = space.similarity(space.embed_text(texts), space.music_vectors(reading))
             top5 = np.argsort(-scores, axis=1)[:, :5]
             share = np.bincount(top5.ravel(), minlength=n) / len(texts)
-            entry[space_name] = {"mrr": float(np.mean([a for a, _ in m])), "p5": float(np.mean([b for _, b in m])),
-                                 "max_top5_share": float(share.max()), "fair_share": fair,
+            entry[space_name] = {**mrr_p5(scores, rel), "max_top5_share": float(share.max()), "fair_share": fair,
                                  "tracks_over_twice_fair": int((share > 2 * fair).sum())}
             e = entry[space_name]
             print(f"| | | | {space_name} | {e['mrr']:.3f} | {e['p5']:.3f} | {e['max_top5_share']:.2f} / "
