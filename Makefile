@@ -9,8 +9,9 @@ STAMP := $(VENV)/.storyscore-installed
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# the browser tests drive Debian's chromium (Playwright cannot download browsers here); CI runs as root
-	if [ "$$(id -u)" = 0 ] && ! command -v chromium >/dev/null; then apt-get update -qq && apt-get install -y -qq chromium; fi
+	# the browser tests drive Debian's chromium (Playwright cannot download browsers here); ffmpeg decodes
+	# m4a/aac/alac/wma and makes those files in the tests; CI runs as root
+	if [ "$$(id -u)" = 0 ] && ! { command -v chromium && command -v ffmpeg; } >/dev/null; then apt-get update -qq && apt-get install -y -qq chromium ffmpeg; fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch is pinned in the same command so pip never resolves a multi-GB CUDA build
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[dev]'
