@@ -34,9 +34,9 @@ import numpy as np
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import StratifiedKFold
 
+from storyscore.lexicon.vocab import label_va
 from storyscore.text import scenes, va
 from storyscore.text.encoder import TEXT_ENCODER_NAME, embed_passages
-from storyscore.vocab import label_va
 
 DATA = Path(__file__).parent / "data"
 DEV = DATA / "dev_passages.csv"
@@ -207,7 +207,7 @@ def main() -> None:
                 "(V, A), blended with the anchored reading by weights chosen by cross-validation.",
         "shape": list(direction.shape), "dtype": "float32", "encoder": TEXT_ENCODER_NAME,
         "data": "benchmarks/data/dev_passages.csv, even-numbered ids only (156 passages, Alm and ISEAR labels; "
-                "target = storyscore.vocab.label_va); scene lists in storyscore.text.scenes (written, unlabelled)",
+                "target = storyscore.lexicon.vocab.label_va); scene lists in storyscore.text.scenes (written, unlabelled)",
         "constants_in_va_py": {"ANCHOR_SCALE": [round(float(s), 6) for s in scale],
                                "OFFSET": [round(float(o), 6) for o in offset],
                                "NEUTRAL_VA": [round(float(n), 4) for n in neutral]},

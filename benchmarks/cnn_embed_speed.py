@@ -36,10 +36,10 @@ def main() -> None:
 
     import torch
 
-    from storyscore.indexer import index_paths
-    from storyscore.search import Matcher
-    from storyscore.store import Store
-    from storyscore.train_audio import AudioTrainConfig, AudioTwoBranch, AudioTwoBranchSpace
+    from storyscore.library.indexer import index_paths
+    from storyscore.library.search import Matcher
+    from storyscore.library.store import Store
+    from storyscore.spaces.cnn import AudioTrainConfig, AudioTwoBranch, AudioTwoBranchSpace
 
     clips = sorted((CACHE / "moodset_train" / "audio").glob("*/*.wav"))[: args.files]
     if len(clips) < args.files:

@@ -107,7 +107,7 @@ def _cached(cache: Path, digest: str) -> TrackAnalysis | None:
 
 def load_items(corpus: Path, cache: Path = ANALYSES) -> list[dict]:
     """Every track of every fetched game with its labels and its analysis (cached by content hash)."""
-    from storyscore.store import file_hash
+    from storyscore.library.store import file_hash
     from storyscore.torch_threads import in_order_on_workers
 
     tracks = load_tracks(corpus)
@@ -247,8 +247,8 @@ def single_cue_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) -> d
 
 def mrr_p5(scores: np.ndarray, relevance: np.ndarray) -> dict[str, float]:
     """Micro MRR and P@5 of a (texts, tracks) score matrix, ties scored by their exact expectation
-    (storyscore.metrics: a constant matrix is the random ranking)."""
-    from storyscore.metrics import retrieval_metrics
+    (storyscore.training.metrics: a constant matrix is the random ranking)."""
+    from storyscore.training.metrics import retrieval_metrics
 
     micro = retrieval_metrics(scores, relevance, ks=(5,)).micro
     return {"mrr": micro["MRR"], "p5": micro["P@5"]}

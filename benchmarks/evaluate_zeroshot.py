@@ -1,9 +1,9 @@
 """Zero-shot text→music retrieval on data made here: a consistency check, not evidence.
 
 The dev passages (benchmarks/data/dev_passages.csv, Alm and ISEAR label sets) against a rendered mood set
-(storyscore.synth.render_mood_set, 7 AudioSet moods, benchmarks/.cache/moodset), per space: P@5 and MRR,
+(storyscore.demo.synth.render_mood_set, 7 AudioSet moods, benchmarks/.cache/moodset), per space: P@5 and MRR,
 micro and macro, under the va / w2v / manual label mappings, beside the random and label-prior baselines
-(storyscore.metrics.evaluate_retrieval). The clips' labels come from rules that share cues with the music
+(storyscore.training.metrics.evaluate_retrieval). The clips' labels come from rules that share cues with the music
 reading, so this checks consistency only. Real music with outside labels: benchmarks/evaluate_corpus.py.
 
 Markdown goes to stdout, JSON to benchmarks/results/zeroshot.json.
@@ -25,10 +25,10 @@ from typing import Any
 
 from common import code_version  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
-from storyscore.indexer import index_paths
-from storyscore.metrics import evaluate_retrieval
-from storyscore.search import Matcher
+from storyscore.library.indexer import index_paths
+from storyscore.library.search import Matcher
 from storyscore.spaces import ZERO_SHOT_SPACES
+from storyscore.training.metrics import evaluate_retrieval
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,7 +56,7 @@ def load_passages(path: Path = PASSAGES) -> list[dict[str, str]]:
 
 
 def evaluate_text_retrieval(args: argparse.Namespace) -> dict[str, Any]:
-    from storyscore.synth import render_mood_set
+    from storyscore.demo.synth import render_mood_set
 
     t0 = time.perf_counter()
     pieces = render_mood_set(args.moodset_dir, args.per_class)

@@ -94,9 +94,9 @@ def build_novel(n_chars: int, n_chapters: int = N_CHAPTERS, seed: int = 0) -> st
 
 # --------------------------------------------------------------------------- the library
 def ensure_library(db: Path) -> Path:
+    from storyscore.demo.synth import render_demo_library
     from storyscore.errors import StoreVersionError
-    from storyscore.indexer import index_paths
-    from storyscore.synth import render_demo_library
+    from storyscore.library.indexer import index_paths
 
     demo = CACHE / "demo"
     render_demo_library(demo)  # skips pieces already rendered with the same parameters
@@ -147,12 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     n_chars = args.chars or (QUICK_CHARS if args.quick else FULL_CHARS)
     n_chapters = N_CHAPTERS if n_chars >= 500_000 else max(4, round(N_CHAPTERS * n_chars / FULL_CHARS))
 
-    from storyscore.search import Matcher
+    from storyscore.library.search import Matcher
     from storyscore.soundtrack.export import write_outputs
-    from storyscore.soundtrack.model import PlanOptions
     from storyscore.soundtrack.planner import make_plan
-    from storyscore.soundtrack.reader import read_story
+    from storyscore.story.reader import read_story
     from storyscore.text.encoder import embed_passages
+    from storyscore.types import PlanOptions
 
     # 1. the text
     novel = build_novel(n_chars, n_chapters, args.seed)

@@ -31,10 +31,10 @@ import numpy as np
 from common import code_version, peak_rss_mib  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from storyscore.audio.decode import load_audio
-from storyscore.indexer import find_audio_files, index_paths
-from storyscore.search import Matcher
+from storyscore.library.indexer import find_audio_files, index_paths
+from storyscore.library.search import Matcher
+from storyscore.library.store import PIPELINE_VERSION, Store
 from storyscore.spaces import ZERO_SHOT_SPACES, get_space
-from storyscore.store import PIPELINE_VERSION, Store
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
@@ -73,7 +73,7 @@ def decode_floor(files: list[Path]) -> tuple[float, float]:
 
 
 def ensure_demo() -> Path:
-    from storyscore.synth import render_demo_library
+    from storyscore.demo.synth import render_demo_library
 
     out = CACHE / "demo"
     render_demo_library(out)

@@ -1,6 +1,6 @@
-"""Train every emotion space (storyscore.train) on frozen features and compare them on held-out data.
+"""Train every emotion space (storyscore.training.trainer) on frozen features and compare them on held-out data.
 
-Music: a rendered mood set (storyscore.synth.render_mood_set, 7 AudioSet moods, --per-class clips each) in
+Music: a rendered mood set (storyscore.demo.synth.render_mood_set, 7 AudioSet moods, --per-class clips each) in
 benchmarks/.cache/moodset_train (reused), analysed with analyse_file (analyses cached in
 benchmarks/.cache/moodset_train_inputs.npz). Text: benchmarks/data/dev_passages.csv (Alm + ISEAR label sets),
 embedded with MiniLM. Both split 60/20/20 stratified by label; repeated over --seeds seeds (new split and
@@ -9,7 +9,7 @@ split with early stopping on the validation split, then evaluated text→music o
 (micro / macro) under the va / w2v / manual mappings, beside the random and label-prior baselines.
 
 The paper's own music encoder, a short-chunk ResNet CNN learned from the clips' 128-bin log-mel
-(``two_branch_cnn``, storyscore.train_audio), is trained on the same splits for the first --cnn-seeds seeds
+(``two_branch_cnn``, storyscore.training.audio_trainer), is trained on the same splits for the first --cnn-seeds seeds
 (default 1: about 10 minutes per seed on 2 cores at --cnn-width 16); its time and the process's peak memory
 are recorded. --cnn-seeds 0 leaves it out.
 
@@ -40,10 +40,10 @@ sys.path.insert(0, str(HERE))
 from common import code_version, peak_rss_mib  # noqa: E402
 
 from storyscore.datasets.splits import stratified_split  # noqa: E402
-from storyscore.experiment import umap_figure_arrays, umap_plot  # noqa: E402
-from storyscore.train import SPACES, TrainConfig, music_inputs, train  # noqa: E402
-from storyscore.train_audio import SPACE as CNN_SPACE  # noqa: E402
-from storyscore.train_audio import AudioTrainConfig, train_two_branch_audio  # noqa: E402
+from storyscore.spaces.cnn import SPACE as CNN_SPACE  # noqa: E402
+from storyscore.training.audio_trainer import AudioTrainConfig, train_two_branch_audio  # noqa: E402
+from storyscore.training.experiment import umap_figure_arrays, umap_plot  # noqa: E402
+from storyscore.training.trainer import SPACES, TrainConfig, music_inputs, train  # noqa: E402
 
 CACHE = HERE / ".cache"
 RESULTS = HERE / "results"
@@ -65,7 +65,7 @@ def music_data(per_class: int) -> tuple[list[str], list[str], np.ndarray]:
     """(ids, labels, music inputs) of the rendered mood set, analysing only clips not cached yet."""
     from storyscore.audio.encoder import analyse_file
     from storyscore.datasets import load_music_dataset
-    from storyscore.synth import render_mood_set
+    from storyscore.demo.synth import render_mood_set
 
     t0 = time.perf_counter()
     render_mood_set(MOODSET_DIR, per_class)
@@ -141,7 +141,7 @@ def main() -> None:
         for sp in (args.finetune.split(",") if args.finetune and args.text_layers else [])]
     mappings = ("va", "w2v", "manual")
     desc = {
-        "music": f"storyscore.synth mood set, {args.per_class} clips per mood ({len(m_ids)} clips)",
+        "music": f"storyscore.demo.synth mood set, {args.per_class} clips per mood ({len(m_ids)} clips)",
         "text": f"{PASSAGES.name}: {len(t_ids)} dev passages (Alm + ISEAR label sets)",
         "split_fractions": FRACTIONS,
     }

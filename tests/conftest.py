@@ -56,7 +56,7 @@ def web_server(music_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     import urllib.request
     from types import SimpleNamespace
 
-    from storyscore.indexer import index_paths
+    from storyscore.library.indexer import index_paths
     from storyscore.web.server import make_server
 
     root = tmp_path_factory.mktemp("web")

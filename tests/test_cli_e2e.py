@@ -20,8 +20,8 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo library rendered and indexed once for this module."""
-    from storyscore.indexer import index_paths
-    from storyscore.synth import render_demo_library
+    from storyscore.demo.synth import render_demo_library
+    from storyscore.library.indexer import index_paths
 
     root = tmp_path_factory.mktemp("demo")
     render_demo_library(root / "library")
@@ -93,7 +93,7 @@ def test_storyscore_db_env_is_the_default(music_dir: Path, tmp_path: Path, monke
 def test_each_space_ranks_the_demo_library_sensibly(demo_db: Path, space: str) -> None:
     """A frightening passage should rank the demo's scary/angry pieces above its calm ones, and a
     peaceful one the reverse (the pieces' intended characters come from the synth rules)."""
-    from storyscore.search import Matcher
+    from storyscore.library.search import Matcher
 
     with Matcher(demo_db, space) as matcher:
         _, scary = matcher.match("Something moved in the dark cellar. She froze, heart pounding, as the "
@@ -116,7 +116,7 @@ def test_plan_follows_the_turns_of_a_story(demo_db: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """calm → danger → grief → triumph: scene cuts within one paragraph of each turn, and the chosen
     music's (V, A) follows the turns."""
-    from storyscore.soundtrack.reader import read_story
+    from storyscore.story.reader import read_story
 
     meta = json.loads((DATA / "turns_story.json").read_text())
     story = read_story(DATA / "turns_story.md")
@@ -195,3 +195,42 @@ def test_library_with_no_tracks_is_a_clear_error(tmp_path: Path, capsys: pytest.
     story.write_text("It was a dark and stormy night.")
     code, _, err = run_cli(["plan", str(story), "--db", str(db)], capsys)
     assert code != 0 and "no tracks" in err
+
+
+def test_cli_python_and_web_give_the_same_plan(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One API layer: `storyscore plan`, `storyscore.plan()` and the web page's /api/plan give the same scenes
+    and tracks for the demo story (the shortest scene scales with the story in all three)."""
+    import threading
+    import urllib.request
+    from importlib import resources
+
+    import storyscore
+    from storyscore.web.server import make_server
+
+    story = resources.files("storyscore").joinpath("data", "demo_story.md")
+    with resources.as_file(story) as story_path:
+        code, out, _ = run_cli(["plan", str(story_path), "--db", str(demo_db), "--json", "-q"], capsys)
+        assert code == 0
+        from_cli = json.loads(out)["scenes"]
+        from_python = storyscore.plan(story_path, db=demo_db).to_json()["scenes"]
+        data = story_path.read_bytes()
+    server, engine = make_server(demo_db, "fused", port=0, quiet=True, token="parity")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        request = urllib.request.Request(
+            f"http://{host}:{port}/api/plan?name=demo_story.md", data=data, method="POST",
+            headers={"Content-Type": "text/markdown", "X-Storyscore-Token": "parity"})
+        with urllib.request.urlopen(request, timeout=300) as r:
+            from_web = json.loads(r.read())["scenes"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        engine.close()
+    assert len(from_cli) > 1
+    for other in (from_python, from_web):
+        assert [(s["start"], s["end"], s["track"]["path"]) for s in other] == \
+               [(s["start"], s["end"], s["track"]["path"]) for s in from_cli]
+        for a, b in zip(other, from_cli, strict=True):
+            assert (a["valence"], a["arousal"]) == pytest.approx((b["valence"], b["arousal"]), abs=1e-6)

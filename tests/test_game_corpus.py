@@ -21,7 +21,7 @@ import pytest
 from storyscore.datasets import games as G
 from storyscore.datasets.base import DatasetError
 from storyscore.datasets.games import GAMES, GameTrack, StoryPair, game_module, situations, track_signs
-from storyscore.vocab import MOOD_WORDS
+from storyscore.lexicon.vocab import MOOD_WORDS
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "data" / "games"

@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 from storyscore.datasets.games import GameTrack, StoryPair, flare, freedroidrpg, naev, situations, track_signs
-from storyscore.vocab import MOOD_WORDS
+from storyscore.lexicon.vocab import MOOD_WORDS
 
 FIXTURES = Path(__file__).parent / "data" / "games"
 NAEV = FIXTURES / "naev"

@@ -16,8 +16,8 @@ import pytest
 from conftest import tone, write_audio
 
 from storyscore.errors import InputError, StoreVersionError
-from storyscore.indexer import index_paths
-from storyscore.store import Store
+from storyscore.library.indexer import index_paths
+from storyscore.library.store import Store
 
 
 @pytest.fixture()

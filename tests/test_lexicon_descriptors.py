@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from storyscore.lexicon import glove, warriner
-from storyscore.vocab import ALM_LABELS, AUDIOSET_MOODS, ISEAR_LABELS, MAPPINGS, label_va, relevant_moods
+from storyscore.lexicon.norms import glove, warriner
+from storyscore.lexicon.vocab import (
+    ALM_LABELS,
+    AUDIOSET_MOODS,
+    ISEAR_LABELS,
+    MAPPINGS,
+    label_va,
+    relevant_moods,
+)
 
 
 def test_every_label_has_coordinates_a_word_vector_and_a_mapping() -> None:

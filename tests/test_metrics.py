@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from storyscore.metrics import (
+from storyscore.training.metrics import (
     average_precision,
     evaluate_retrieval,
     label_prior_scores,

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from test_plan_fakes import KEYWORDS, FakeMatcher, track
 
-from storyscore.soundtrack.model import PlanOptions
 from storyscore.soundtrack.planner import make_plan
-from storyscore.soundtrack.reader import read_story
+from storyscore.story.reader import read_story
+from storyscore.types import PlanOptions
 
 
 def test_one_megabyte_story(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from test_plan_fakes import FakeMatcher, track
 
 from storyscore.errors import InputError
 from storyscore.soundtrack.choose import _reuse_violations, choose_tracks
-from storyscore.soundtrack.model import PlanOptions, Scene, TrackInfo
+from storyscore.types import PlanOptions, Scene, TrackInfo
 
 
 def _scenes(vas: list[tuple[float, float]], seconds: float = 60.0) -> list[Scene]:

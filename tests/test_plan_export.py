@@ -13,9 +13,9 @@ from test_plan_fakes import FakeMatcher, paragraph, track
 
 from storyscore.soundtrack.export import write_outputs
 from storyscore.soundtrack.mix import integrated_loudness, render_mix
-from storyscore.soundtrack.model import PlanOptions
 from storyscore.soundtrack.planner import make_plan
-from storyscore.soundtrack.reader import read_story
+from storyscore.story.reader import read_story
+from storyscore.types import PlanOptions
 
 SR = 16000
 

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from storyscore.soundtrack.model import TextEmotion, TrackInfo
+from storyscore.types import TextEmotion, TrackInfo
 
 KEYWORDS: dict[str, tuple[float, float]] = {
     "happy": (0.8, 0.5),

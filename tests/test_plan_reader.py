@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storyscore.errors import InputError, TextInputError
-from storyscore.soundtrack.reader import read_story
+from storyscore.story.reader import read_story
 
 
 def _para_texts(story):

@@ -5,9 +5,9 @@ import pytest
 from test_plan_fakes import FakeMatcher, paragraph, track
 
 from storyscore.errors import InputError
-from storyscore.soundtrack.model import PlanOptions, Story
-from storyscore.soundtrack.reader import find_chapters, split_paragraphs
 from storyscore.soundtrack.scenes import partition, segment_story
+from storyscore.story.reader import find_chapters, split_paragraphs
+from storyscore.types import PlanOptions, Story
 
 
 def _story(paras: list[str]) -> Story:

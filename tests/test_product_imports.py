@@ -9,7 +9,7 @@ import sys
 def test_reading_music_and_matching_do_not_import_training() -> None:
     code = (
         "import sys\n"
-        "import storyscore.search, storyscore.indexer, storyscore.spaces.zeroshot_spaces\n"
+        "import storyscore.library.search, storyscore.library.indexer, storyscore.spaces.zeroshot_spaces\n"
         "from storyscore.spaces.music_reader import MusicReader\n"
         "MusicReader.load()\n"
         "bad = sorted(m for m in sys.modules if m.startswith(('storyscore.training', 'sklearn')))\n"

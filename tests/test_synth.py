@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from storyscore import synth
-from storyscore.vocab import AUDIOSET_MOODS
+from storyscore.lexicon.vocab import AUDIOSET_MOODS
 
 DATA = Path(__file__).parent / "data"
 DEMO_SUBSET = ("Morning Chorale", "orchestral/night_chase.wav", "Iron Fury")

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 import torch
 
+from storyscore.spaces.heads import MUSIC_DIM
 from storyscore.spaces.trained import TrainedSpace
 from storyscore.text.encoder import embed_passages, embed_sentences, pool_passages
 from storyscore.text.finetune import TextTop, bottom_hidden
-from storyscore.train import MUSIC_DIM, TrainConfig, train
+from storyscore.training.evaluation import evaluate_heads
+from storyscore.training.trainer import TrainConfig, train
 
 SHORT = [
     "The king wept.",
@@ -88,7 +90,7 @@ def test_fine_tuned_space_trains_saves_and_reloads(data: dict[str, Any], space: 
     # the test split was scored through the fine-tuned encoder
     tt = [i for i, s in enumerate(data["splits"]) if s == "test"]
     mt = [i for i, s in enumerate(data["music_splits"]) if s == "test"]
-    again = sp.evaluate(sp.text_inputs([data["texts"][i] for i in tt]), [data["labels"][i] for i in tt],
+    again = evaluate_heads(sp, sp.text_inputs([data["texts"][i] for i in tt]), [data["labels"][i] for i in tt],
                         data["music_x"][mt], [data["music_labels"][i] for i in mt],
                         prior_text_labels=[lab for lab, s in zip(data["labels"], data["splits"], strict=True) if s == "train"])
     assert again == sp.card["metrics"]["test"]

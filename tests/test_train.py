@@ -13,9 +13,10 @@ from storyscore.audio.descriptors import Descriptors
 from storyscore.audio.encoder import TrackAnalysis
 from storyscore.datasets.splits import stratified_split
 from storyscore.errors import InputError
+from storyscore.lexicon.vocab import ALM_LABELS, AUDIOSET_MOODS
 from storyscore.spaces.base import EmotionSpace
 from storyscore.spaces.trained import TrainedSpace
-from storyscore.train import (
+from storyscore.training.trainer import (
     MUSIC_DIM,
     SPACES,
     TrainConfig,
@@ -24,7 +25,6 @@ from storyscore.train import (
     sample_negatives,
     train,
 )
-from storyscore.vocab import ALM_LABELS, AUDIOSET_MOODS
 
 FAST = TrainConfig(epochs=25, patience=8, batch_size=32, hidden=64, dim=16, seed=0)
 PER_TEXT_LABEL = 24

@@ -17,7 +17,7 @@ from storyscore.audio.shortchunk import (
     log_mel_128,
     random_crops,
 )
-from storyscore.train_audio import (
+from storyscore.training.audio_trainer import (
     AudioTrainConfig,
     AudioTwoBranch,
     AudioTwoBranchSpace,

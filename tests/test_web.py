@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from storyscore.indexer import index_paths
+from storyscore.library.indexer import index_paths
 
 
 @pytest.fixture(scope="module")

@@ -144,7 +144,7 @@ def test_epub_bombs_are_refused_quickly(web_server: Any, members: dict[str, byte
 
 def test_reader_limits_apply_to_the_cli_too(tmp_path: Path) -> None:
     from storyscore.errors import TextInputError
-    from storyscore.soundtrack.reader import read_story
+    from storyscore.story.reader import read_story
 
     path = tmp_path / "bomb.epub"
     path.write_bytes(_epub({"META-INF/container.xml": LAUGHS}))

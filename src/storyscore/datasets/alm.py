@@ -47,7 +47,7 @@ from pathlib import Path
 
 from storyscore.datasets.base import DatasetError, IssueLog, TextDataset, TextItem, read_text
 from storyscore.datasets.splits import stratified_split
-from storyscore.vocab import ALM_LABELS
+from storyscore.lexicon.vocab import ALM_LABELS
 
 AUTHORS: tuple[str, ...] = ("Grimms", "HCAndersen", "Potter")
 TEST_AUTHOR = "Potter"

@@ -43,7 +43,7 @@ from storyscore.datasets.base import (
     require_dir,
     require_file,
 )
-from storyscore.vocab import AUDIOSET_MOODS
+from storyscore.lexicon.vocab import AUDIOSET_MOODS
 
 MOOD_IDS: dict[str, str] = {
     "/t/dd00031": "happy",

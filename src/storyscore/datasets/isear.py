@@ -40,7 +40,7 @@ from storyscore.datasets.base import (
     read_text,
     require_file,
 )
-from storyscore.vocab import ISEAR_LABELS
+from storyscore.lexicon.vocab import ISEAR_LABELS
 
 EMOT_CODES: dict[str, str] = {
     "1": "joy",

@@ -9,7 +9,7 @@ EXPECTED LAYOUT::
     <root>/text.csv                                 header "text,label" (column order free)
 
 Labels are folder names / CSV values, lower-cased and stripped. Pass ``labels=`` to restrict them to
-a vocabulary (e.g. :data:`storyscore.vocab.AUDIOSET_MOODS`); anything else is reported. Files with
+a vocabulary (e.g. :data:`storyscore.lexicon.vocab.AUDIOSET_MOODS`); anything else is reported. Files with
 an unknown extension or hidden files under ``audio/`` are reported and skipped. The audio is not
 decoded here (that is the audio module's job, which skips and reports undecodable files).
 Item ids: ``<label>/<relative path>`` for audio, ``text-<line>`` for text (or an ``id`` column).

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyscore.errors import InputError
-from storyscore.soundtrack.model import (
+from storyscore.types import (
     Alternative,
     ChosenTrack,
     Matcher,

@@ -10,7 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from storyscore.errors import InputError
-from storyscore.soundtrack.model import Plan, Scene
+from storyscore.types import Plan, Scene
 
 XSPF_NS = "http://xspf.org/ns/0/"
 

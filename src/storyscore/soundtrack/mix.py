@@ -24,7 +24,7 @@ import numpy as np
 
 from storyscore.errors import InputError
 from storyscore.soundtrack.export import Run, runs
-from storyscore.soundtrack.model import Plan
+from storyscore.types import Plan
 
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
 _BLOCK = 1 << 16

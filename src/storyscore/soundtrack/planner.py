@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 from storyscore.soundtrack.choose import choose_tracks
-from storyscore.soundtrack.model import (
+from storyscore.soundtrack.scenes import segment_story
+from storyscore.types import (
     Alternative,
     Chapter,
     ChosenTrack,
@@ -21,7 +22,6 @@ from storyscore.soundtrack.model import (
     TextEmotion,
     TrackInfo,
 )
-from storyscore.soundtrack.scenes import segment_story
 
 __all__ = [
     "Alternative",

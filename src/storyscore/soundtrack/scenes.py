@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyscore.errors import InputError
-from storyscore.soundtrack.model import Matcher, Passage, PlanOptions, Scene, Story, TextEmotion
-from storyscore.soundtrack.reader import heading_title
+from storyscore.story.reader import heading_title
+from storyscore.types import Matcher, Passage, PlanOptions, Scene, Story, TextEmotion
 
 _SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"'”’)\]]*|$)\s*", re.S)
 _WORD = re.compile(r"\S+")

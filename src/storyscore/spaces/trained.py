@@ -1,4 +1,4 @@
-"""A trained emotion space (see `storyscore.train`) behind the `EmotionSpace` interface.
+"""A trained emotion space (see `storyscore.spaces.heads`; trained by `storyscore.training.trainer`) behind the `EmotionSpace` interface.
 
 On disk a model is a folder with two files:
 
@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +52,16 @@ def save_model_files(directory: str | Path, model: torch.nn.Module, card: dict[s
     out.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(tensors, str(out / WEIGHTS), metadata={"space": space, "version": version})
-    (out / CARD).write_text(json.dumps(_clean(card), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (out / CARD).write_text(json.dumps(json_safe(card), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return out
 
 
-def _clean(x: Any) -> Any:
+def json_safe(x: Any) -> Any:
     """JSON-safe copy: NaN/inf → None, numpy scalars → Python."""
     if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
+        return {str(k): json_safe(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, np.generic):
         x = x.item()
     if isinstance(x, float) and not math.isfinite(x):
@@ -86,16 +86,16 @@ class TrainedSpace:
     musicnn+descriptor (music) inputs."""
 
     def __init__(self, model: Any, card: dict[str, Any], text_encoder: Callable[[list[str]], np.ndarray] | None = None) -> None:
-        from storyscore import __version__
-        from storyscore.store import PIPELINE_VERSION
-        from storyscore.train import MUSIC_LAYOUT, relevance_matrix
+        from storyscore.library.store import PIPELINE_VERSION
+        from storyscore.spaces.heads import MUSIC_LAYOUT, relevance_matrix
+        from storyscore.version import __version__
 
         self.model = model.eval()
         self.card = dict(card)
         self.card.setdefault("format", CARD_FORMAT)
         self.card.setdefault("encoders", {
             "text": _text_encoder_description(model),
-            "music": f"{ANALYSIS_VERSION} (frozen; storyscore.train.music_inputs)",
+            "music": f"{ANALYSIS_VERSION} (frozen; storyscore.spaces.heads.music_inputs)",
         })
         self.card.setdefault("input_dims", {"text": int(model.text_mean.shape[0]), "music": int(model.music_mean.shape[0])})
         self.card.setdefault("music_layout", list(MUSIC_LAYOUT))
@@ -157,35 +157,22 @@ class TrainedSpace:
         return self._branch(self.model.embed_text, embeddings)
 
     def embed_music_inputs(self, inputs: np.ndarray) -> np.ndarray:
-        """Space vectors of `storyscore.train.music_inputs` rows (n, 506)."""
+        """Space vectors of `storyscore.spaces.heads.music_inputs` rows (n, 506)."""
         return self._branch(self.model.embed_music, inputs)
 
     def embed_text(self, passages: list[str]) -> np.ndarray:
         return self.embed_text_vectors(self.text_inputs(passages))
 
     def embed_audio(self, analyses: list[TrackAnalysis]) -> np.ndarray:
-        from storyscore.train import music_inputs
+        from storyscore.spaces.heads import music_inputs
 
         return self.embed_music_inputs(music_inputs(analyses))
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
         """Higher = better: classification P(relevant mood), va −distance, the others cosine."""
-        from storyscore.train import similarity_from_embeddings
+        from storyscore.spaces.heads import similarity_from_embeddings
 
         return similarity_from_embeddings(self.space, text, music, self.relevance)
-
-    # --- evaluation -----------------------------------------------------------------------
-
-    def evaluate(self, text_embeddings: np.ndarray, text_labels: Sequence[str], music_inputs: np.ndarray,
-                 music_labels: Sequence[str], mappings: Sequence[str] = ("va", "w2v", "manual"),
-                 prior_text_labels: Sequence[str] | None = None, ks: Sequence[int] = (5, 10)) -> dict[str, Any]:
-        """`metrics.evaluate_retrieval` of this space's text→music scores (JSON-safe). `text_embeddings` are
-        the heads' inputs, `text_inputs(passages)`: for a fine-tuned model NOT the frozen `embed_passages`."""
-        from storyscore.metrics import evaluate_retrieval
-
-        scores = self.similarity(self.embed_text_vectors(text_embeddings), self.embed_music_inputs(music_inputs))
-        return _clean(evaluate_retrieval(scores, list(text_labels), list(music_labels), mappings=tuple(mappings),
-                                         ks=tuple(ks), prior_text_labels=prior_text_labels))
 
     # --- persistence ----------------------------------------------------------------------
 
@@ -198,7 +185,7 @@ class TrainedSpace:
         """Load a saved model from its folder (or the path of either of its files)."""
         from safetensors.torch import load_file
 
-        from storyscore.train import SPACES, Heads
+        from storyscore.spaces.heads import SPACES, Heads
 
         p = Path(path)
         folder = p.parent if p.is_file() else p
@@ -228,4 +215,4 @@ class TrainedSpace:
         return cls(model, card, text_encoder=text_encoder)
 
 
-__all__ = ["CARD", "WEIGHTS", "TrainedSpace"]
+__all__ = ["CARD", "WEIGHTS", "TrainedSpace", "json_safe"]

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from storyscore.audio.encoder import TrackAnalysis
-from storyscore.lexicon import lexicon_std, words_va
-from storyscore.vocab import MOOD_WORDS
+from storyscore.lexicon.norms import lexicon_std, words_va
+from storyscore.lexicon.vocab import MOOD_WORDS
 
 if TYPE_CHECKING:
     from storyscore.spaces.music_reader import MusicReader

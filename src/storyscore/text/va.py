@@ -60,9 +60,9 @@ from pathlib import Path
 import numpy as np
 
 from storyscore.errors import ModelError
-from storyscore.lexicon import words_va
+from storyscore.lexicon.norms import words_va
+from storyscore.lexicon.vocab import MOOD_WORDS
 from storyscore.text.encoder import TEXT_DIM, embed_passages, embed_sentences
-from storyscore.vocab import MOOD_WORDS
 
 ANCHOR_PROMPT = "A {} moment in a story."
 TEMPERATURE = 0.1  # cosine similarities differ by a few hundredths between close emotion words

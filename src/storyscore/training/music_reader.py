@@ -64,8 +64,8 @@ class Recipe:
 
 
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """`storyscore.metrics.roc_auc`, but nan where one class is empty (a game may label one side only)."""
-    from storyscore.metrics import roc_auc as mann_whitney_auc
+    """`storyscore.training.metrics.roc_auc`, but nan where one class is empty (a game may label one side only)."""
+    from storyscore.training.metrics import roc_auc as mann_whitney_auc
 
     positive = np.asarray(positive, dtype=bool)
     if positive.all() or not positive.any():

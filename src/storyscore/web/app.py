@@ -111,7 +111,7 @@ def one_line(message: str, limit: int = 300) -> str:
 
 def create_app(engine: Engine, token: str) -> FastAPI:
     """The app for one engine; `token` is the session token the page and API clients must send back."""
-    from storyscore import __version__
+    from storyscore.version import __version__
 
     library = Library(engine.db)
     jobs = Jobs()
@@ -180,7 +180,7 @@ def create_app(engine: Engine, token: str) -> FastAPI:
 
     @app.get("/api/info", responses=_errors(*_COMMON, 409), summary="the library and space served")
     async def info() -> dict[str, Any]:
-        from storyscore.store import PIPELINE_VERSION
+        from storyscore.library.store import PIPELINE_VERSION
 
         try:
             tracks, skipped = await run_in_threadpool(library.counts, engine.space_name, engine.space_version)
@@ -390,7 +390,7 @@ def create_app(engine: Engine, token: str) -> FastAPI:
 
 
 def _match(matcher: Any, text: str, top: int) -> dict[str, Any]:
-    from storyscore.search import match_json
+    from storyscore.library.search import match_json
 
     emotion, results = matcher.match(text, top)
     out = match_json(matcher.space_name, emotion, results)
@@ -428,7 +428,7 @@ def _job_outcome(job: Job) -> dict[str, Any]:
 
 def _read_upload(data: bytes, name: str) -> Any:  # -> Story
     """Read the uploaded story under a fixed temporary name; messages name the upload, never the temp file."""
-    from storyscore.soundtrack.reader import read_story
+    from storyscore.story.reader import read_story
 
     suffix = Path(name).suffix.lower()
     suffix = suffix if suffix in (".txt", ".md", ".epub") else ".txt"
@@ -443,14 +443,12 @@ def _read_upload(data: bytes, name: str) -> Any:  # -> Story
 
 def _plan_work(matcher: Any, engine: Engine, job: Job, data: bytes, name: str, scenes: int | None,
                wpm: float) -> dict[str, Any]:
-    from storyscore.soundtrack.model import PlanOptions, auto_min_words
+    from storyscore.api import plan_options
     from storyscore.soundtrack.planner import make_plan
 
     job.step("reading", 0, 1)
     story = _read_upload(data, name)
-    min_words = auto_min_words(story.n_words)
-    options = PlanOptions(min_words=min_words, max_words=max(3000, min_words * 2), n_scenes=scenes,
-                          words_per_minute=wpm)
+    options = plan_options(story.n_words, n_scenes=scenes, words_per_minute=wpm)
     made = make_plan(story, matcher, options=options, progress=job.step)
     made.source = name  # not the temporary file it was read from
     title = Path(name).stem if story.title == "upload" else story.title

@@ -35,9 +35,9 @@ class Busy(Exception):
 class KeptPlan:
     """A plan with what re-planning it needs (the story and the options it was made with)."""
 
-    plan: Any  # soundtrack.model.Plan
-    story: Any  # soundtrack.model.Story
-    options: Any  # soundtrack.model.PlanOptions
+    plan: Any  # storyscore.types.Plan
+    story: Any  # storyscore.types.Story
+    options: Any  # storyscore.types.PlanOptions
     name: str = "story.txt"  # the upload's name (the story itself was read from a temporary file)
     title: str = ""
 
@@ -101,17 +101,17 @@ class Engine:
         return fn(self._current(), *args)
 
     def _current(self) -> Any:
-        from storyscore.search import Matcher
+        from storyscore.library.search import Matcher
 
         if self._matcher is not None:
-            version = self._matcher.store.conn.execute("PRAGMA data_version").fetchone()[0]
+            version = self._matcher.store.data_version()
             if version == self._version:
                 return self._matcher
             self._matcher.close()  # another process indexed: reload tracks and vectors
             self._matcher = None
         matcher = Matcher(self.db, self.space, progress=self.progress)
         self._matcher = matcher
-        self._version = matcher.store.conn.execute("PRAGMA data_version").fetchone()[0]
+        self._version = matcher.store.data_version()
         self.space_name = matcher.space_name
         self.space_version = str(getattr(matcher.space, "version", ""))
         return matcher
@@ -145,7 +145,7 @@ class Library:
         self.db = Path(db)
 
     def _open(self) -> Any:
-        from storyscore.store import Store
+        from storyscore.library.store import Store
 
         return Store(self.db, create=False)
 

@@ -6,7 +6,7 @@ base music set for OpenTTD (https://www.openttd.org/), 2010-2021.
 
 The package holds only MIDI files. ``benchmarks/fetch_corpus.py`` renders each ``.mid`` matched by
 :data:`RENDER_MIDI` to an ``.ogg`` beside it (same name) with storyscore's own General-MIDI renderer
-(``midirenderer`` with the TimGM6mb soundfont, see :mod:`storyscore.synth`), cut to
+(``midirenderer`` with the TimGM6mb soundfont, see :mod:`storyscore.demo.synth`), cut to
 :data:`MAX_RENDER_SECONDS`; :func:`tracks` returns those ``.ogg`` files (a ``.mid`` not rendered yet is
 skipped). The rendering is ours, the composition is OpenMSX's: timbre and mix say nothing about the
 game's intent.

@@ -214,6 +214,15 @@ class Store:
         mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         return ids, mat
 
+    def vector_track_ids(self, space: str, version: str) -> set[int]:
+        """Ids of the tracks that have vectors in `space` at `version`."""
+        return {tid for (tid,) in self.conn.execute(
+            "SELECT track_id FROM vectors WHERE space=? AND version=?", (space, version))}
+
+    def data_version(self) -> int:
+        """SQLite's counter of commits by other connections: a change means the library was re-indexed."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def vector_sets(self) -> list[tuple[str, str, int]]:
         """(space, version, tracks) of every set of vectors held: the zero-shot spaces' and those of each
         trained model version the library has been matched with."""

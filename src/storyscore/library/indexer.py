@@ -18,7 +18,7 @@ import numpy as np
 
 from storyscore.audio.decode import is_audio_path, load_audio
 from storyscore.errors import AudioDecodeError, InputError, StoryscoreError
-from storyscore.store import Store, file_hash
+from storyscore.library.store import Store, file_hash
 from storyscore.torch_threads import in_order_on_workers
 
 if TYPE_CHECKING:

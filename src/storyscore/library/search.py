@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from storyscore.errors import StoreError, TextInputError
-from storyscore.soundtrack.model import TextEmotion, TrackInfo
+from storyscore.library.store import Store, StoredTrack
 from storyscore.spaces import DEFAULT_SPACE, ZERO_SHOT_SPACES, EmotionSpace, get_space
-from storyscore.store import Store, StoredTrack
+from storyscore.types import TextEmotion, TrackInfo
 
 MAX_QUERY_CHARS = 200_000  # a chapter; whole books go through `plan`
 
@@ -52,7 +52,7 @@ def _music_cues(desc: dict[str, float | str]) -> str:
 
 
 class Matcher:
-    """A store opened in one space: scores passages against every track (soundtrack.model.Matcher protocol)."""
+    """A store opened in one space: scores passages against every track (storyscore.types.Matcher protocol)."""
 
     def __init__(self, db: str | Path, space: str | EmotionSpace = DEFAULT_SPACE, *,
                  progress: Callable[[int, int, str], None] | None = None) -> None:
@@ -82,8 +82,7 @@ class Matcher:
         space whose music branch reads audio (the CNN), from each file, stored as it goes so an
         interrupted first query loses nothing; files it cannot read are reported in `skipped`."""
         name, version = self.space.name, self.space.version
-        current = {tid for (tid,) in self.store.conn.execute(
-            "SELECT track_id FROM vectors WHERE space=? AND version=?", (name, version))}
+        current = self.store.vector_track_ids(name, version)
         missing = [t for t in self.store.tracks() if t.track_id not in current]
         if not getattr(self.space, "reads_audio", False):
             ids = [t.track_id for t in missing]
@@ -130,7 +129,7 @@ class Matcher:
         return [TrackInfo(t.track_id, t.path, t.duration, t.valence, t.arousal, t.moods)
                 for t in self.stored(track_ids)]
 
-    # --- soundtrack.model.Matcher protocol---------------------------------------------------------
+    # --- storyscore.types.Matcher protocol---------------------------------------------------------
     def text_emotion(self, texts: list[str]) -> list[TextEmotion]:
         from storyscore.spaces.zeroshot import read_text, reported_va
 
@@ -190,11 +189,4 @@ def match_json(space: str, emotion: TextEmotion, results: list[MatchResult]) -> 
     }
 
 
-def match(text: str, db: str | Path, *, top: int = 10, space: str | EmotionSpace = DEFAULT_SPACE) -> dict:
-    """Tracks that fit a passage, as the `match --json` object."""
-    with Matcher(db, space) as matcher:
-        emotion, results = matcher.match(text, top)
-        return match_json(matcher.space_name, emotion, results)
-
-
-__all__ = ["MatchResult", "Matcher", "check_query", "match", "match_json"]
+__all__ = ["MatchResult", "Matcher", "check_query", "match_json"]

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from storyscore.errors import AudioDecodeError, InputError
+from storyscore.spaces.cnn import SPACE as CNN_SPACE  # the space whose music branch learns from log-mel audio
 
 ProgressFn = Callable[[int, int, str], None]
 TEXT_KINDS = ("folder", "alm", "isear", "emobank")
 MUSIC_KINDS = ("folder", "audioset")
-CNN_SPACE = "two_branch_cnn"  # the space whose music branch learns from log-mel audio (storyscore.train_audio)
+
 MEL_EXCERPT_SECONDS = 60.0  # the CNN trains on the middle minute of longer clips (memory: ≈1.9 MB per clip)
 
 
@@ -100,7 +101,7 @@ def train_space(space: str, data: LabelledData, out_dir: str | Path, *, mapping:
     take none of these; they can fine-tune MiniLM's top ``text_layers`` layers instead (0: frozen)."""
     from storyscore.datasets.splits import stratified_split
     from storyscore.text.encoder import embed_passages
-    from storyscore.train import SPACES, TrainConfig, train
+    from storyscore.training.trainer import SPACES, TrainConfig, train
 
     if space not in (*SPACES, CNN_SPACE):
         raise InputError(f"unknown space {space!r}; choose one of {', '.join((*SPACES, CNN_SPACE))}")
@@ -140,7 +141,7 @@ def _train_cnn(data: LabelledData, out_dir: str | Path, text_splits: list[str], 
                mapping: str, seed: int, epochs: int | None, log: Callable[[str], None] | None, resume: bool,
                init_from: str | Path | None, cnn_width: int | None, lr: float | None) -> Any:
     from storyscore.text.encoder import embed_passages
-    from storyscore.train_audio import AudioTrainConfig, train_two_branch_audio
+    from storyscore.training.audio_trainer import AudioTrainConfig, train_two_branch_audio
 
     if not data.mels:
         raise InputError(f"{CNN_SPACE} trains on audio: load the labelled data with features='mel'")
@@ -163,16 +164,17 @@ def _train_cnn(data: LabelledData, out_dir: str | Path, text_splits: list[str], 
 def evaluate_space(model: Any, data: LabelledData, mappings: tuple[str, ...] = ("va", "w2v", "manual")) -> dict:
     """Text→music retrieval of a trained space on all the given data, with random and label-prior baselines,
     and, for spaces that can place a mood word, tag→music retrieval (macro ROC-AUC and PR-AUC)."""
-    from storyscore.metrics import tag_retrieval_auc
-    from storyscore.train import music_inputs
+    from storyscore.spaces.heads import music_inputs
+    from storyscore.training.evaluation import evaluate_cnn, evaluate_heads
+    from storyscore.training.metrics import tag_retrieval_auc
 
     if model.space == CNN_SPACE:
-        results = model.evaluate_mels(model.text_inputs(data.texts), data.text_labels, data.mels, data.music_labels,
+        results = evaluate_cnn(model, model.text_inputs(data.texts), data.text_labels, data.mels, data.music_labels,
                                       mappings=mappings)
         results["tag_to_music"] = {"skipped": f"{model.space} has no way to place a mood word in its space"}
         return results
     x = music_inputs(data.analyses)
-    results = model.evaluate(model.text_inputs(data.texts), data.text_labels, x, data.music_labels,
+    results = evaluate_heads(model, model.text_inputs(data.texts), data.text_labels, x, data.music_labels,
                              mappings=mappings)
     tags = music_tag_scores(model, model.embed_music_inputs(x))
     if tags is None:
@@ -189,7 +191,7 @@ def music_tag_scores(model: Any, music: np.ndarray) -> tuple[np.ndarray, list[st
     branch's embedding of it (three-branch). None for spaces trained without words."""
     import torch
 
-    from storyscore.train import label_targets
+    from storyscore.training.trainer import label_targets
 
     moods = list(model.card["vocabularies"]["music"])
     va_source = (model.card.get("config") or {}).get("va_source", "warriner")
@@ -209,36 +211,9 @@ def music_tag_scores(model: Any, music: np.ndarray) -> tuple[np.ndarray, list[st
     return unit @ (targets / (np.linalg.norm(targets, axis=1, keepdims=True) + 1e-9)).T, moods
 
 
-def space_or_model(space: str, model: str | Path | None) -> Any:
-    """A trained space loaded from `model` (a folder written by `storyscore train`) when given, else the
-    zero-shot space's name `space`: what `--space`/`--model` and the Python API's space=/model= mean."""
-    return load_model(model) if model else space
-
-
-def load_model(path: str | Path) -> Any:
-    """A space saved by `storyscore train`: the head spaces (`TrainedSpace`) or the CNN space."""
-    import json
-
-    from storyscore.spaces.trained import CARD, TrainedSpace
-
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{path}: no such model (train one with `storyscore train`)")
-    card_path = (p.parent if p.is_file() else p) / CARD
-    try:
-        space = json.loads(card_path.read_text(encoding="utf-8")).get("space") if card_path.is_file() else None
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        space = None  # TrainedSpace.load reports the broken card
-    if space == CNN_SPACE:
-        from storyscore.train_audio import AudioTwoBranchSpace
-
-        return AudioTwoBranchSpace.load(p)
-    return TrainedSpace.load(path)
-
-
 def umap_figure(model: Any, data: LabelledData, out_png: str | Path, *, seed: int = 0) -> Path:
     """The paper's map of a space for labelled files (see `umap_figure_arrays`)."""
-    from storyscore.train import music_inputs
+    from storyscore.spaces.heads import music_inputs
 
     if model.space == CNN_SPACE:
         return umap_plot(model, model.embed_text(data.texts), data.text_labels,
@@ -266,7 +241,7 @@ def umap_plot(model: Any, text: np.ndarray, text_labels: list[str], music: np.nd
     import matplotlib.pyplot as plt
     import umap
 
-    from storyscore.vocab import AUDIOSET_MOODS
+    from storyscore.lexicon.vocab import AUDIOSET_MOODS
 
     if text.shape[1] != music.shape[1]:
         raise InputError(f"{model.name}: its text and music vectors differ in size "

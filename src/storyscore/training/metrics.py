@@ -5,7 +5,7 @@ Conventions (they matter for comparing numbers with the paper):
 * A score matrix has one row per query (text) and one column per item (music clip); higher is better.
 * Relevance is binary. It is either given as a boolean matrix of the same shape, or derived from
   query labels, item labels and a label mapping (``"va"``, ``"w2v"``, ``"manual"`` from
-  :mod:`storyscore.vocab`, ``"identity"`` for same-vocabulary retrieval, or a dict).
+  :mod:`storyscore.lexicon.vocab`, ``"identity"`` for same-vocabulary retrieval, or a dict).
 * **Ties** are resolved by the *expected value over all orderings of the tied items* (the
   "average over tied positions" of McSherry & Najork, 2008), computed exactly, not sampled.
   A model that outputs a constant therefore scores exactly the random baseline, and a model cannot
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-from storyscore.vocab import MAPPINGS
+from storyscore.lexicon.vocab import MAPPINGS
 
 MappingLike = str | Mapping[str, Collection[str]] | None
 

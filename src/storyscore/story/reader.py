@@ -27,7 +27,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _safe_fromstring
 
 from storyscore.errors import InputError, TextInputError
-from storyscore.soundtrack.model import Chapter, Story
+from storyscore.types import Chapter, Story
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts with FF FE

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from storyscore.errors import ModelError
-from storyscore.vocab import warriner_to_centred
+from storyscore.lexicon.vocab import warriner_to_centred
 
 WARRINER_CITATION = (
     "Warriner, A.B., Kuperman, V., & Brysbaert, M. (2013). Norms of valence, arousal, and dominance for "

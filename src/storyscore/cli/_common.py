@@ -1,0 +1,88 @@
+"""What the commands share: the library option, the space options, progress on stderr, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from storyscore import api
+
+
+def add_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--db", help="library file (default: $STORYSCORE_DB or the per-user data folder)")
+    return p
+
+
+def add_space(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--space", default=api.DEFAULT_SPACE, help="emotion space: fused (default), va, tagwords")
+    p.add_argument("--model", help="a space trained with `storyscore train` (instead of --space)")
+    return p
+
+
+def add_quiet(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    return p
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    return api.library_path(args.db)
+
+
+def chosen_space(args: argparse.Namespace) -> Any:  # str | EmotionSpace
+    return api.resolve_space(args.space, getattr(args, "model", None))
+
+
+def embedding_progress(space: Any, quiet: bool) -> Progress:
+    """Progress while a trained space whose music branch reads audio embeds the library on first use."""
+    return Progress(f"embedding the library in {getattr(space, 'name', space)}", quiet)
+
+
+def open_matcher(args: argparse.Namespace) -> Any:  # -> library.search.Matcher
+    """The library opened in the chosen space, with progress while a trained space embeds it; files it
+    cannot read are reported, not fatal."""
+    space = chosen_space(args)
+    with embedding_progress(space, getattr(args, "quiet", False)) as progress:
+        matcher = api.open_matcher(args.db, space, progress=progress)
+    for path, reason in matcher.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return matcher
+
+
+def err(message: str) -> None:
+    print(f"storyscore: error: {message}", file=sys.stderr)
+
+
+class Progress:
+    """A rich progress bar on stderr when it is a terminal; plain periodic lines otherwise."""
+
+    def __init__(self, label: str, quiet: bool = False) -> None:
+        self.label = label
+        self.quiet = quiet
+        self._bar: Any = None
+        self._task: Any = None
+        self._last_line = -1
+
+    def __enter__(self) -> Progress:
+        if not self.quiet and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.fields[name]}"), transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self.label, total=None, name="")
+        return self
+
+    def __call__(self, done: int, total: int, current: str) -> None:
+        if self.quiet:
+            return
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=total, name=Path(current).name[:40])
+        elif total and (done == total or done // max(1, total // 10) != self._last_line):
+            self._last_line = done // max(1, total // 10)
+            print(f"{self.label}: {done}/{total}", file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)

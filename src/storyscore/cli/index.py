@@ -1,0 +1,29 @@
+"""`storyscore index DIR...`: add or update the audio files under folders."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from storyscore import api
+from storyscore.cli._common import Progress, add_db, add_quiet
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = add_db(sub.add_parser("index", help="add or update the audio files under folders"))
+    p.add_argument("paths", nargs="+", help="folders or files to index")
+    p.add_argument("--rebuild", action="store_true", help="rebuild a library made by another pipeline version")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with Progress("indexing", args.quiet) as progress:
+        report = api.index(*args.paths, db=args.db, rebuild=args.rebuild, progress=progress)
+    for path, reason in report.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    print(report.summary())
+    if report.interrupted:
+        print("interrupted: what was indexed is stored; run the same command again to continue", file=sys.stderr)
+        return 130
+    return 0 if report.usable else 1

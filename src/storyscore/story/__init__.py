@@ -1,0 +1,1 @@
+"""Reading a story: text decoding, paragraphs, chapters, EPUB."""
