@@ -18,7 +18,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _check_extra() -> None:
+    import importlib.util
+
+    from storyscore.errors import InputError
+
+    for module in ("music21", "midirenderer", "pretty_midi"):
+        if importlib.util.find_spec(module) is None:
+            raise InputError(f"the demo needs {module}, in the demo extra: pip install 'storyscore[demo]'")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_extra()
     from storyscore.demo.synth import render_demo_library
     from storyscore.soundtrack.export import write_outputs
 

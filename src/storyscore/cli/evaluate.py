@@ -8,6 +8,7 @@ import sys
 
 from storyscore import api
 from storyscore.cli._labelled import add_labelled_data, labelled_data
+from storyscore.errors import InputError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +37,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"\nTag→music retrieval: {tags['skipped']}")
     if args.umap:
+        import importlib.util
+
         from storyscore.training.experiment import umap_figure
+
+        if importlib.util.find_spec("umap") is None:
+            raise InputError("--umap needs umap-learn, in the research extra: pip install 'storyscore[research]'")
 
         print(f"wrote {umap_figure(model, data, args.umap)}", file=sys.stderr)
     return 0
