@@ -1,0 +1,220 @@
+"""Approximate search (storyscore.library.ann) against exact search, on small synthetic libraries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storyscore.library.ann import (
+    ArraySource,
+    FusedForm,
+    RawForm,
+    SpaceIndex,
+    index_folder,
+    open_index,
+    search_form,
+    update_indexes,
+)
+from storyscore.spaces import get_space
+from storyscore.spaces.zeroshot import mood_word_va
+
+
+def music_vectors(name: str, n: int, seed: int) -> np.ndarray:
+    """Vectors shaped like the zero-shot spaces' stored ones: (V, A) off-centre and unequally spread, and
+    mood profiles that follow (V, A), with noise."""
+    rng = np.random.default_rng(seed)
+    va = (rng.normal(size=(n, 2)) * [0.7, 1.3] + [0.4, -0.2]).astype(np.float32)
+    d2 = ((va[:, None, :] - mood_word_va()[None]) ** 2).sum(-1)
+    moods = (np.exp(-d2 / 2) + rng.normal(scale=0.05, size=d2.shape)).astype(np.float32)
+    return {"va": va, "tagwords": moods, "fused": np.concatenate([va, moods], axis=1)}[name]
+
+
+def text_vectors(name: str, q: int, seed: int) -> np.ndarray:
+    return music_vectors(name, q, seed + 1000)
+
+
+def exact_top10(space: object, text: np.ndarray, ids: np.ndarray, mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    row = space.similarity(text, mat)[0]
+    order = np.lexsort((ids, -row))[:10]
+    return ids[order], row[order]
+
+
+@pytest.fixture(scope="module")
+def spaces() -> dict[str, object]:
+    return {name: get_space(name) for name in ("va", "tagwords", "fused")}
+
+
+def library(space: object, n: int = 3000, seed: int = 0) -> ArraySource:
+    ids = np.arange(1, n + 1, dtype=np.int64) * 3  # ids with gaps, as a store that has removed tracks
+    return ArraySource({(space.name, space.version): (ids, music_vectors(space.name, n, seed))})
+
+
+@pytest.mark.parametrize("name", ["va", "tagwords", "fused"])
+def test_ann_and_exact_agree_at_top10(name: str, spaces: dict[str, object], tmp_path: Path) -> None:
+    space = spaces[name]
+    source = library(space)
+    index = open_index(tmp_path / "lib.db", space, source, threshold=100)
+    assert index is not None and index.count == 3000
+    ids, mat = source.vectors(space.name, space.version)
+    text = text_vectors(name, 25, seed=1)
+    for i in range(len(text)):
+        got_ids, got_scores = index.search(text[i:i + 1], 10, source)
+        want_ids, want_scores = exact_top10(space, text[i:i + 1], ids, mat)
+        assert list(got_ids) == list(want_ids)
+        np.testing.assert_allclose(got_scores, want_scores, rtol=1e-5, atol=1e-5)
+
+
+def test_va_standardised_through_the_index_equals_exact(spaces: dict[str, object], tmp_path: Path) -> None:
+    """The va space standardises (V, A) over the library: the index holds standardised vectors and the
+    statistics, and gives the exact path's top-10 and scores (to float error)."""
+    space = spaces["va"]
+    source = library(space, n=5000, seed=3)
+    index = open_index(tmp_path / "lib.db", space, source, threshold=0)
+    ids, mat = source.vectors(space.name, space.version)
+    stats = json.loads(index.manifest_path.read_text())["stats"]
+    np.testing.assert_allclose(stats["mean"]["data"], mat.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(stats["scale"]["data"], mat.std(axis=0), rtol=1e-6)
+    for i, text in enumerate(text_vectors("va", 30, seed=4)):
+        got_ids, got = index.search(text[None], 10, source)
+        want_ids, want = exact_top10(space, text[None], ids, mat)
+        assert list(got_ids) == list(want_ids), i
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_fused_from_a_sample_keeps_recall(spaces: dict[str, object], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the sample size the fused va part's z-score moments are estimated: top-10 recall stays high."""
+    monkeypatch.setattr(FusedForm, "sample_size", 400)
+    space = spaces["fused"]
+    source = library(space, n=4000, seed=5)
+    index = open_index(tmp_path / "lib.db", space, source, threshold=0)
+    assert index is not None and len(index._sample) == 400
+    ids, mat = source.vectors(space.name, space.version)
+    hits = 0
+    texts = text_vectors("fused", 30, seed=6)
+    for text in texts:
+        got_ids, _ = index.search(text[None], 10, source)
+        hits += len(set(got_ids) & set(exact_top10(space, text[None], ids, mat)[0]))
+    assert hits / (10 * len(texts)) >= 0.9
+
+
+def test_a_removed_track_never_comes_back(spaces: dict[str, object], tmp_path: Path) -> None:
+    space = spaces["tagwords"]
+    source = library(space)
+    db = tmp_path / "lib.db"
+    index = open_index(db, space, source, threshold=0)
+    text = text_vectors("tagwords", 1, seed=7)
+    best, _ = index.search(text, 10, source)
+    source.remove(best[:5])
+    # the index is stale now: the store's vectors are the truth, so the removed tracks drop out at once
+    again, _ = index.search(text, 10, source)
+    assert not set(again) & set(best[:5])
+    assert set(best[5:]) <= set(again)
+    # keeping it in step takes them out of the index itself
+    report = update_indexes(db, source)
+    assert [r.action for r in report.values()] == ["updated"] and report[f"{space.name} {space.version}"].removed == 5
+    reopened = open_index(db, space, source, threshold=0)
+    assert not set(reopened.candidates(text, pool=3000)) & set(best[:5])
+    assert not set(reopened.search(text, 10, source)[0]) & set(best[:5])
+
+
+def test_missing_damaged_or_stale_index_is_rebuilt(spaces: dict[str, object], tmp_path: Path) -> None:
+    space = spaces["fused"]
+    source = library(space, n=1000)
+    db = tmp_path / "lib.db"
+    calls: list[tuple[int, int, str]] = []
+    index = open_index(db, space, source, threshold=0, progress=lambda d, t, m: calls.append((d, t, m)))
+    assert calls[-1][0] == calls[-1][1] == 2000  # two parts of 1,000 tracks
+    text = text_vectors("fused", 1, seed=8)
+    want = index.search(text, 10, source)[0]
+    # missing files: rebuilt, not an error
+    for path in index_folder(db).glob("*.usearch"):
+        path.unlink()
+    calls.clear()
+    index = open_index(db, space, source, threshold=0, progress=lambda d, t, m: calls.append((d, t, m)))
+    assert calls and list(index.search(text, 10, source)[0]) == list(want)
+    # a damaged manifest: rebuilt
+    index.manifest_path.write_text("{not json")
+    index = open_index(db, space, source, threshold=0)
+    assert list(index.search(text, 10, source)[0]) == list(want)
+    # stale: the store gained tracks; updated in place, and the new tracks can be found
+    new_ids = np.arange(10_001, 10_011, dtype=np.int64)
+    source.put(space.name, space.version, new_ids, text + np.random.default_rng(0).normal(scale=0.05, size=(10, text.shape[1])).astype(np.float32))
+    index = SpaceIndex(index_folder(db), space.name, space.version, search_form(space))
+    assert not index.fresh(source)
+    report = index.sync(source)
+    assert (report.action, report.added) == ("updated", 10)
+    assert index.fresh(source)
+    ids, mat = source.vectors(space.name, space.version)
+    got = index.search(text, 10, source)[0]
+    assert list(got) == list(exact_top10(space, text, ids, mat)[0]) and set(got) & set(new_ids)
+
+
+def test_changed_library_statistics_rebuild_and_stay_exact(spaces: dict[str, object], tmp_path: Path) -> None:
+    """Every vector moved (as a re-read library does): the index is rebuilt in the new frame."""
+    space = spaces["va"]
+    source = library(space, n=2000)
+    db = tmp_path / "lib.db"
+    open_index(db, space, source, threshold=0)
+    ids, mat = source.vectors(space.name, space.version)
+    source.put(space.name, space.version, ids, mat * 1.5 + 0.3)
+    index = SpaceIndex(index_folder(db), space.name, space.version, search_form(space))
+    assert index.sync(source).action == "rebuilt"
+    ids, mat = source.vectors(space.name, space.version)
+    text = text_vectors("va", 1, seed=9)
+    assert list(index.search(text, 10, source)[0]) == list(exact_top10(space, text, ids, mat)[0])
+
+
+def test_filter_over_fetches_then_falls_back_to_exact(spaces: dict[str, object], tmp_path: Path) -> None:
+    space = spaces["tagwords"]
+    source = library(space)
+    index = open_index(tmp_path / "lib.db", space, source, threshold=0)
+    ids, mat = source.vectors(space.name, space.version)
+    text = text_vectors("tagwords", 1, seed=10)
+    for allowed in (ids[::2], ids[::500], ids[:3]):  # broad, selective, fewer than k
+        got, _ = index.search(text, 10, source, allowed=allowed)
+        keep = np.isin(ids, allowed)
+        want = exact_top10(space, text, ids, mat)
+        # scored within the whole library, then restricted
+        row = space.similarity(text, mat)[0][keep]
+        order = np.lexsort((ids[keep], -row))[:10]
+        assert list(got) == list(ids[keep][order])
+        assert set(got) <= set(allowed)
+    assert len(want[0]) == 10
+
+
+def test_small_library_or_unknown_space_uses_exact_search(spaces: dict[str, object], tmp_path: Path) -> None:
+    space = spaces["va"]
+    assert open_index(tmp_path / "lib.db", space, library(space, n=500), threshold=1000) is None
+
+    class Other:
+        name, version = "other", "1"
+
+    assert search_form(Other()) is None
+
+
+def test_trained_like_inner_product_and_a_deterministic_build(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    centres = rng.normal(size=(7, 64))
+    mat = (centres[rng.integers(0, 7, 3000)] + rng.normal(scale=0.6, size=(3000, 64))).astype(np.float32)
+    mat /= np.linalg.norm(mat, axis=1, keepdims=True)
+    ids = np.arange(3000, dtype=np.int64) + 1
+    source = ArraySource({("trained-x", "x-1"): (ids, mat)})
+
+    def similarity(t: np.ndarray, m: np.ndarray) -> np.ndarray:
+        return np.asarray(t, dtype=np.float64) @ np.asarray(m, dtype=np.float64).T
+
+    text = (centres[:5] + rng.normal(scale=0.6, size=(5, 64))).astype(np.float32)
+    answers = []
+    for run in ("a", "b"):
+        index = SpaceIndex(tmp_path / run, "trained-x", "x-1", RawForm("ip", None, similarity))
+        assert index.sync(source).action == "rebuilt"
+        answers.append([index.candidates(t[None], pool=50).tolist() for t in text])
+        for t in text:
+            got = index.search(t[None], 10, source)[0]
+            row = similarity(t[None], mat)[0]
+            assert list(got) == list(ids[np.lexsort((ids, -row))[:10]])
+    assert answers[0] == answers[1]
