@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyscore.errors import InputError
-from storyscore.story.reader import heading_title
+from storyscore.story.chapters import heading_title
 from storyscore.types import Matcher, Passage, PlanOptions, Scene, Story, TextEmotion
 
 _SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"'”’)\]]*|$)\s*", re.S)
