@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from storyscore.audio.encoder import TrackAnalysis
     from storyscore.library.indexer import IndexReport
     from storyscore.library.search import Matcher
+    from storyscore.library.store import TrackFilter
     from storyscore.types import Plan, PlanOptions, Story
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
@@ -39,13 +40,14 @@ def resolve_space(space: str = DEFAULT_SPACE, model: str | Path | None = None) -
 
 
 def open_matcher(db: str | Path | None = None, space: Any = DEFAULT_SPACE, model: str | Path | None = None, *,
-                 progress: Progress | None = None) -> Matcher:
+                 progress: Progress | None = None, where: TrackFilter | None = None) -> Matcher:
     """The library opened in a space (a name, a loaded space, or `model`). A trained space whose music branch
-    reads audio embeds the library's files on first use; files it cannot read are in `.skipped`."""
+    reads audio embeds the library's files on first use; files it cannot read are in `.skipped`. With
+    `where`, only the tracks it keeps (by their file tags, or an exact set of paths) can be chosen."""
     from storyscore.library.search import Matcher
 
     chosen = resolve_space(space, model) if isinstance(space, str) else space
-    return Matcher(library_path(db), chosen, progress=progress)
+    return Matcher(library_path(db), chosen, progress=progress, where=where)
 
 
 def index(*paths: str | Path, db: str | Path | None = None, rebuild: bool = False,
@@ -56,6 +58,55 @@ def index(*paths: str | Path, db: str | Path | None = None, rebuild: bool = Fals
     return index_paths(list(paths), library_path(db), rebuild=rebuild, progress=progress)
 
 
+def tag(*paths: str | Path, db: str | Path | None = None, write: bool = False,
+        where: TrackFilter | None = None) -> dict[str, Any]:
+    """Put each stored track's reading (mood words, valence/arousal, and the tempo when the file has no BPM
+    tag) into its file's tags: a dry run unless `write`. Only tracks under `paths` (all without any) that
+    `where` keeps. Returns {"dry_run", "files": [write_reading's report per file], "errors": [{"path",
+    "error"}], "changed", "written"}. Only tag blocks are rewritten, so a written file keeps its analysis:
+    the library records its new hash and its tags, and the next `index` has nothing to redo."""
+    import os
+
+    from storyscore.audio.tags import TagWriteError, read_tags, write_reading
+    from storyscore.errors import InputError
+    from storyscore.library.store import Store, file_hash
+
+    roots = [Path(p).expanduser().resolve() for p in paths]
+    for root in roots:
+        if not root.exists():
+            raise InputError(f"{root}: no such file or folder")
+    files: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    with Store(library_path(db), create=False) as store:
+        keep = store.track_ids_matching(where) if where is not None else None
+        for track in store.tracks():
+            if keep is not None and track.track_id not in keep:
+                continue
+            if roots and not any(Path(track.path).is_relative_to(root) for root in roots):
+                continue
+            has_bpm = track.file_tags is not None and track.file_tags.bpm is not None
+            tempo = None if has_bpm else float(track.descriptors.get("tempo_bpm", 0.0)) or None
+            try:
+                before = os.stat(track.path)
+                report = write_reading(track.path, moods=track.moods, valence=track.valence,
+                                       arousal=track.arousal, bpm=tempo, dry_run=not write)
+            except (TagWriteError, OSError) as exc:
+                message = str(exc) if isinstance(exc, TagWriteError) else f"{track.path}: cannot read ({exc.strerror})"
+                errors.append({"path": track.path, "error": message.removeprefix(f"{track.path}: ")})
+                continue
+            files.append(report)
+            if report["written"]:
+                after = os.stat(track.path)
+                unchanged_since_index = (before.st_size, before.st_mtime) == (track.size, track.mtime)
+                # the audio is untouched, so the analysis stands; a file changed since indexing is left
+                # for the next `index` to re-analyse
+                store.put_file_tags(track.track_id, read_tags(track.path),
+                                    **({"content_hash": file_hash(Path(track.path)), "size": after.st_size,
+                                        "mtime": after.st_mtime} if unchanged_since_index else {}))
+    return {"dry_run": not write, "files": files, "errors": errors,
+            "changed": sum(1 for f in files if f["changes"]), "written": sum(1 for f in files if f["written"])}
+
+
 def read_story(source: str | Path) -> Story:
     """A story file (.txt, .md, .epub; '-' for standard input) decoded and split into chapters."""
     from storyscore.story.reader import read_story as _read
@@ -64,11 +115,11 @@ def read_story(source: str | Path) -> Story:
 
 
 def match(text: str, *, db: str | Path | None = None, top: int = 10, space: str = DEFAULT_SPACE,
-          model: str | Path | None = None) -> dict[str, Any]:
+          model: str | Path | None = None, where: TrackFilter | None = None) -> dict[str, Any]:
     """Tracks that fit a passage, best first, as the `match --json` object."""
     from storyscore.library.search import match_json
 
-    with open_matcher(db, space, model) as matcher:
+    with open_matcher(db, space, model, where=where) as matcher:
         emotion, results = matcher.match(text, top)
         return match_json(matcher.space_name, emotion, results)
 
@@ -98,11 +149,11 @@ def plan_story(story: Story, matcher: Matcher, *, progress: Callable[[str, int, 
 
 
 def plan(story: str | Path, *, db: str | Path | None = None, space: str = DEFAULT_SPACE,
-         model: str | Path | None = None, **options: Any) -> Plan:
+         model: str | Path | None = None, where: TrackFilter | None = None, **options: Any) -> Plan:
     """A soundtrack plan for a story file: the same scenes and tracks as `storyscore plan FILE` and the web
     page. `options` are `PlanOptions` fields (e.g. ``n_scenes=5``, ``min_words=80``, ``window=3``)."""
     parsed = read_story(story)
-    with open_matcher(db, space, model) as matcher:
+    with open_matcher(db, space, model, where=where) as matcher:
         return plan_story(parsed, matcher, **options)
 
 
@@ -121,4 +172,4 @@ def analyse_file(path: str | Path) -> TrackAnalysis:
 
 
 __all__ = ["analyse_audio", "analyse_file", "index", "library_path", "match", "open_matcher", "plan",
-           "plan_options", "plan_story", "read_story", "resolve_space"]
+           "plan_options", "plan_story", "read_story", "resolve_space", "tag"]

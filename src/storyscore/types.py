@@ -13,6 +13,12 @@ from typing import Any, Protocol
 import numpy as np
 
 
+def track_name(path: str, title: str | None, artist: str | None) -> str:
+    """What a listener calls a track: "Artist – Title", the title alone, or the file's name."""
+    title = title or path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return f"{artist} – {title}" if artist and title else title or artist or ""
+
+
 @dataclass(frozen=True)
 class TrackInfo:
     """One stored track as the planner sees it."""
@@ -23,6 +29,17 @@ class TrackInfo:
     valence: float  # [-1, 1]
     arousal: float  # [-1, 1]
     moods: tuple[str, ...]
+    title: str | None = None  # from the file's tags (or its name when untagged)
+    artist: str | None = None
+    album: str | None = None
+
+    @property
+    def name(self) -> str:
+        return track_name(self.path, self.title, self.artist)
+
+    def tags_json(self) -> dict[str, str | None]:
+        """The tag fields every JSON result carries (`match --json`, `plan --json`)."""
+        return {"title": self.title, "artist": self.artist, "album": self.album}
 
 
 @dataclass(frozen=True)
@@ -88,9 +105,10 @@ class Alternative:
     path: str
     score: float
     reason: str
+    name: str = ""  # "Artist – Title" (TrackInfo.name)
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "score": round(self.score, 4), "reason": self.reason}
+        return {"path": self.path, "score": round(self.score, 4), "reason": self.reason, "name": self.name}
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,7 @@ class ChosenTrack:
             "duration": round(float(self.info.duration), 3),
             "looped": self.looped,
             "offset": round(float(self.offset), 3),
+            **self.info.tags_json(),
         }
 
 

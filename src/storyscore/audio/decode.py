@@ -20,6 +20,7 @@ AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | FFMPEG_EXTENSIONS
 MAX_SECONDS = 3600.0  # longer files are DJ mixes or audiobooks, not tracks: skipped with a reason
 SILENCE_PEAK = 1e-4  # about -80 dBFS
 _BLOCK_FRAMES = 1 << 18
+FFMPEG_MISSING = "need ffmpeg, which is not installed"  # in the skip reason of such files: retried once it is
 
 
 def ffmpeg_available() -> bool:
@@ -27,9 +28,9 @@ def ffmpeg_available() -> bool:
 
 
 def is_audio_path(path: Path) -> bool:
-    """Whether a file's extension is one storyscore tries to decode (ffmpeg-only ones need ffmpeg)."""
-    ext = path.suffix.lower()
-    return ext in SOUNDFILE_EXTENSIONS or (ext in FFMPEG_EXTENSIONS and ffmpeg_available())
+    """Whether a file's extension is one storyscore tries to decode. The ffmpeg-only ones count even
+    without ffmpeg, so that they are reported as skipped (with the reason) rather than silently ignored."""
+    return path.suffix.lower() in AUDIO_EXTENSIONS
 
 
 def _to_mono(block: np.ndarray) -> np.ndarray:
@@ -75,7 +76,7 @@ def _decode_soundfile(path: Path, sample_rate: int, max_seconds: float) -> np.nd
 def _decode_ffmpeg(path: Path, sample_rate: int, max_seconds: float) -> np.ndarray:
     exe = shutil.which("ffmpeg")
     if exe is None:
-        raise AudioDecodeError(f"{path}: {path.suffix} files need ffmpeg, which is not installed")
+        raise AudioDecodeError(f"{path}: {path.suffix} files {FFMPEG_MISSING}")
     cmd = [exe, "-nostdin", "-v", "error", "-i", str(path), "-t", str(max_seconds + 1), "-f", "f32le",
            "-ac", "1", "-ar", str(sample_rate), "-"]
     try:

@@ -16,7 +16,7 @@ import math
 import re
 import struct
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -57,14 +57,24 @@ class TrackTags:
     @property
     def display_name(self) -> str:
         """"Artist – Title", or the title alone when the artist is unknown."""
-        title = self.title or ""
-        return f"{self.artist} – {title}" if self.artist and title else (title or self.artist or "")
+        from storyscore.types import track_name
+
+        return track_name("", self.title, self.artist)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["moods"] = list(self.moods)
         data["problems"] = list(self.problems)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrackTags:
+        """The inverse of `as_dict` (unknown keys, from a later version, are ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["moods"] = tuple(values.get("moods") or ())
+        values["problems"] = tuple(values.get("problems") or ())
+        return cls(**values)
 
 
 # --- file names ------------------------------------------------------------------------------------------
@@ -460,11 +470,11 @@ def read_tags(path: str | Path) -> TrackTags:
                     raw.setdefault(field, values)
         except (OSError, struct.error) as exc:
             problems.append(f"tags: cannot read the file's chunks ({_short(exc)})")
-    fields = _interpret(raw, problems)
-    title_from_name = not fields.get("title")
+    values = _interpret(raw, problems)
+    title_from_name = not values.get("title")
     if title_from_name:
-        fields["title"] = title_from_filename(path)
-    return TrackTags(**fields, title_from_name=title_from_name, problems=tuple(dict.fromkeys(problems)))
+        values["title"] = title_from_filename(path)
+    return TrackTags(**values, title_from_name=title_from_name, problems=tuple(dict.fromkeys(problems)))
 
 
 # --- writing ---------------------------------------------------------------------------------------------

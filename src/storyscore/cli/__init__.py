@@ -8,12 +8,12 @@ import argparse
 import os
 import sys
 
-from storyscore.cli import demo, evaluate, index, info, match, plan, serve, train
+from storyscore.cli import demo, evaluate, index, info, match, plan, serve, tag, train
 from storyscore.cli._common import err
 from storyscore.errors import StoryscoreError
 from storyscore.version import __version__
 
-COMMANDS = (index, match, plan, demo, train, evaluate, serve, info)
+COMMANDS = (index, match, plan, tag, demo, train, evaluate, serve, info)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,22 @@ def add_space(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
+def add_filters(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """--artist/--album/--genre/--where: which tracks may be chosen, by their file tags."""
+    for field in ("artist", "album", "genre"):
+        p.add_argument(f"--{field}", help=f"only tracks whose {field} tag contains this (any case)")
+    p.add_argument("--where", action="append", metavar="FIELD=TEXT", help="only tracks whose tag FIELD (title, "
+                   "artist, album, genre) contains TEXT; FIELD!=TEXT excludes; repeat to combine")
+    return p
+
+
+def track_filter(args: argparse.Namespace) -> Any:  # -> library.store.TrackFilter | None
+    from storyscore.library.store import TrackFilter
+
+    return TrackFilter.parse(getattr(args, "where", None), artist=getattr(args, "artist", None),
+                             album=getattr(args, "album", None), genre=getattr(args, "genre", None))
+
+
 def add_quiet(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
@@ -43,8 +59,9 @@ def open_matcher(args: argparse.Namespace) -> Any:  # -> library.search.Matcher
     """The library opened in the chosen space, with progress while a trained space embeds it; files it
     cannot read are reported, not fatal."""
     space = chosen_space(args)
+    where = track_filter(args)
     with embedding_progress(space, getattr(args, "quiet", False)) as progress:
-        matcher = api.open_matcher(args.db, space, progress=progress)
+        matcher = api.open_matcher(args.db, space, progress=progress, where=where)
     for path, reason in matcher.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     return matcher

@@ -20,8 +20,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     with Progress("indexing", args.quiet) as progress:
         report = api.index(*args.paths, db=args.db, rebuild=args.rebuild, progress=progress)
+    from storyscore.audio.decode import FFMPEG_MISSING
+
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
+    for path, problem in report.tag_problems:
+        print(f"tags of {path}: {problem}", file=sys.stderr)
+    need_ffmpeg = sum(FFMPEG_MISSING in reason for _, reason in report.skipped)
+    if need_ffmpeg:
+        print(f"{need_ffmpeg} files need ffmpeg: install it (e.g. `apt-get install ffmpeg`) and index again",
+              file=sys.stderr)
     print(report.summary())
     if report.interrupted:
         print("interrupted: what was indexed is stored; run the same command again to continue", file=sys.stderr)

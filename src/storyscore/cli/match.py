@@ -7,7 +7,7 @@ import json
 import sys
 
 from storyscore import api
-from storyscore.cli._common import add_db, add_quiet, add_space, open_matcher
+from storyscore.cli._common import add_db, add_filters, add_quiet, add_space, open_matcher
 from storyscore.errors import InputError
 
 
@@ -17,6 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text", help="the passage itself, instead of a file")
     p.add_argument("--top", type=int, default=10, help="how many tracks (default 10)")
     add_space(p)
+    add_filters(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
     add_quiet(p)
     p.set_defaults(func=run)
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"passage: {', '.join(emotion.moods)} (valence {emotion.valence:+.2f}, arousal {emotion.arousal:+.2f}); "
           f"space {space}")
     for rank, r in enumerate(results, 1):
-        print(f"{rank:2d}. {r.score:+.3f}  {r.path}")
+        print(f"{rank:2d}. {r.score:+.3f}  {r.name}")
+        print(f"      {r.path}")
         print(f"      moods: {', '.join(r.moods)}; {r.why}")
     return 0

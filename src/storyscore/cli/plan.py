@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from storyscore import api
-from storyscore.cli._common import Progress, add_db, add_quiet, add_space, open_matcher
+from storyscore.cli._common import Progress, add_db, add_filters, add_quiet, add_space, open_matcher
 from storyscore.errors import InputError
 
 
 def add_plan_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of `plan` and `demo`; None means `api.plan_options` decides."""
     add_space(p)
+    add_filters(p)
     p.add_argument("--scenes", type=int, help="exactly this many scenes")
     p.add_argument("--min-words", type=int, help="shortest scene in words (default: scales with the story)")
     p.add_argument("--max-words", type=int, help=f"longest scene in words (default {api.DEFAULT_MAX_WORDS})")
@@ -70,10 +71,10 @@ def print_plan(plan: Any, alternatives: int = 2) -> None:  # plan: Plan
         if scene.track is None:
             continue
         loop = " (looped)" if scene.track.looped else ""
-        print(f"  -> {scene.track.info.path}{loop}")
+        print(f"  -> {scene.track.info.name}{loop}  ({scene.track.info.path})")
         print(f"     {scene.track.why}")
         for alt in scene.track.alternatives[:alternatives]:
-            print(f"     also: {Path(alt.path).name} ({alt.reason})")
+            print(f"     also: {alt.name or Path(alt.path).name} ({alt.reason})")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from storyscore.audio.decode import is_audio_path, load_audio
+from storyscore.audio.decode import FFMPEG_MISSING, ffmpeg_available, is_audio_path, load_audio
+from storyscore.audio.tags import TrackTags, read_tags
 from storyscore.errors import AudioDecodeError, InputError, StoryscoreError
 from storyscore.library.store import Store, file_hash
 from storyscore.torch_threads import in_order_on_workers
@@ -38,6 +39,7 @@ class _Analysed:
     moods: list[str] = field(default_factory=list)
     vectors: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
     cues: list[str] = field(default_factory=list)
+    file_tags: TrackTags | None = None
 
 
 @dataclass
@@ -48,6 +50,7 @@ class IndexReport:
     moved: int = 0
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), this run or earlier
+    tag_problems: list[tuple[str, str]] = field(default_factory=list)  # (path, problem) of tags read this run
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
     interrupted: bool = False
@@ -106,6 +109,8 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
     with Store(db, rebuild=rebuild) as store:
         stored = store.file_state()
         known_bad = store.skipped_state()
+        if ffmpeg_available():  # files skipped for want of ffmpeg are tried again now that it is there
+            known_bad = {p: v for p, v in known_bad.items() if FFMPEG_MISSING not in v[2]}
         files = list(find_audio_files(resolved))
         present = {str(p) for p in files}
         by_hash = {h: (path, tid) for path, (_, _, h, tid) in stored.items()}
@@ -141,7 +146,7 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
             except Exception as exc:  # an analysis failure on one odd file must not stop the run
                 return _Analysed(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
             return _Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors,
-                             reading.cues[0])
+                             reading.cues[0], read_tags(path))
 
         try:
             # Moved or touched files keep their analysis; only new content is decoded.
@@ -181,7 +186,9 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                         continue
                     store.put_track(key, content_hash=digest, size=size, mtime=mtime, analysis=result.analysis,
                                     valence=result.valence, arousal=result.arousal, moods=result.moods,
-                                    vectors=result.vectors, cues=result.cues)
+                                    vectors=result.vectors, cues=result.cues, file_tags=result.file_tags)
+                    if result.file_tags is not None:
+                        report.tag_problems += [(key, p) for p in result.file_tags.problems]
                     report.audio_seconds += result.analysis.duration
                     if key in stored:
                         report.updated += 1
@@ -189,6 +196,12 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                         report.added += 1
             if progress:
                 progress(len(work), len(work), "")
+            # Tracks stored before tags were kept: their tags only (no audio decoded)
+            for track_id, key in store.untagged():
+                if _under(key, resolved):
+                    file_tags = read_tags(key)
+                    store.put_file_tags(track_id, file_tags)
+                    report.tag_problems += [(key, p) for p in file_tags.problems]
         except KeyboardInterrupt:
             report.interrupted = True
         finally:

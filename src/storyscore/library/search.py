@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from storyscore.errors import StoreError, TextInputError
-from storyscore.library.store import Store, StoredTrack
+from storyscore.errors import InputError, StoreError, TextInputError
+from storyscore.library.store import Store, StoredTrack, TrackFilter
 from storyscore.spaces import DEFAULT_SPACE, ZERO_SHOT_SPACES, EmotionSpace, get_space
-from storyscore.types import TextEmotion, TrackInfo
+from storyscore.types import TextEmotion, TrackInfo, track_name
 
 MAX_QUERY_CHARS = 200_000  # a chapter; whole books go through `plan`
 
@@ -26,10 +26,18 @@ class MatchResult:
     why: str
     track_id: int = 0
     duration: float = 0.0
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+
+    @property
+    def name(self) -> str:
+        return track_name(self.path, self.title, self.artist)
 
     def to_json(self) -> dict:
         d = asdict(self)
-        return {k: d[k] for k in ("path", "score", "valence", "arousal", "moods", "why", "duration")}
+        return {k: d[k] for k in ("path", "score", "valence", "arousal", "moods", "why", "duration", "title",
+                                  "artist", "album")}
 
 
 def _describe_va(valence: float, arousal: float) -> str:
@@ -55,7 +63,7 @@ class Matcher:
     """A store opened in one space: scores passages against every track (storyscore.types.Matcher protocol)."""
 
     def __init__(self, db: str | Path, space: str | EmotionSpace = DEFAULT_SPACE, *,
-                 progress: Callable[[int, int, str], None] | None = None) -> None:
+                 progress: Callable[[int, int, str], None] | None = None, where: TrackFilter | None = None) -> None:
         self.space = get_space(space) if isinstance(space, str) else space
         self.space_name = self.space.name
         self.store = Store(db, create=False)
@@ -70,6 +78,13 @@ class Matcher:
         if len(ids) == 0:
             self.store.close()
             raise StoreError(f"{self.store.path}: the library has no tracks (run `storyscore index DIR` first)")
+        if where is not None:  # only the tracks the filter keeps are candidates, for match and plan alike
+            keep = self.store.track_ids_matching(where)
+            rows = [k for k, tid in enumerate(ids) if int(tid) in keep]
+            if not rows:
+                self.store.close()
+                raise InputError(f"{self.store.path}: no track in the library matches {where.describe()}")
+            ids, self.matrix = ids[rows], self.matrix[rows]
         self.ids = [int(i) for i in ids]
         self._tracks: dict[int, StoredTrack] = {}
 
@@ -126,7 +141,8 @@ class Matcher:
         return [self._tracks[t] for t in track_ids]
 
     def track_info(self, track_ids: list[int]) -> list[TrackInfo]:
-        return [TrackInfo(t.track_id, t.path, t.duration, t.valence, t.arousal, t.moods)
+        return [TrackInfo(t.track_id, t.path, t.duration, t.valence, t.arousal, t.moods,
+                          *((t.file_tags.title, t.file_tags.artist, t.file_tags.album) if t.file_tags else ()))
                 for t in self.stored(track_ids)]
 
     # --- storyscore.types.Matcher protocol---------------------------------------------------------
@@ -163,7 +179,8 @@ class Matcher:
         emotion = self.text_emotion([text])[0]
         infos = self.track_info([self.ids[i] for i in best])
         results = [MatchResult(t.path, float(row[i]), t.valence, t.arousal, list(t.moods),
-                               self.explain(emotion, t, float(row[i])), t.track_id, t.duration)
+                               self.explain(emotion, t, float(row[i])), t.track_id, t.duration, t.title,
+                               t.artist, t.album)
                    for i, t in zip(best, infos, strict=True)]
         return emotion, results
 

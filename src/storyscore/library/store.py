@@ -20,7 +20,8 @@ import numpy as np
 
 from storyscore.audio.descriptors import Descriptors
 from storyscore.audio.encoder import ANALYSIS_VERSION, TAGGERS, TrackAnalysis
-from storyscore.errors import StoreError, StoreVersionError
+from storyscore.audio.tags import TrackTags
+from storyscore.errors import InputError, StoreError, StoreVersionError
 
 SCHEMA_VERSION = 2
 # Bumped with anything that changes what is stored per track: the analysis or the schema. A new music
@@ -46,7 +47,9 @@ CREATE TABLE IF NOT EXISTS tracks (
     tags BLOB NOT NULL,
     features BLOB NOT NULL,
     windows INTEGER NOT NULL,
-    indexed_at REAL NOT NULL
+    indexed_at REAL NOT NULL,
+    title TEXT, artist TEXT, album TEXT, genre TEXT,
+    file_tags TEXT
 );
 CREATE INDEX IF NOT EXISTS tracks_hash ON tracks(content_hash);
 CREATE TABLE IF NOT EXISTS vectors (
@@ -79,6 +82,49 @@ class StoredTrack:
     moods: tuple[str, ...]
     descriptors: dict[str, float | str]
     cues: tuple[str, ...] = ()  # what moved the music reader most, e.g. "'loud' tag high (+arousal)"
+    file_tags: TrackTags | None = None  # the file's own tags (title, artist...); None until read
+
+
+# File tags kept in columns of their own, for filtering (`match --artist ...`) and listing
+TAG_COLUMNS = ("title", "artist", "album", "genre")
+
+
+@dataclass(frozen=True)
+class TrackFilter:
+    """Which tracks a search may return: tag conditions (column, negated, text; a case-insensitive
+    "contains"), all of which must hold, and optionally an exact set of paths (a beets query's items)."""
+
+    conditions: tuple[tuple[str, bool, str], ...] = ()
+    paths: frozenset[str] | None = None
+
+    @classmethod
+    def parse(cls, where: list[str] | None = None, **fields: str | None) -> TrackFilter | None:
+        """From `--where 'genre=soundtrack'` / `'genre!=vocal'` expressions and `--artist/--album/--genre`
+        values; None when nothing restricts. Raises InputError naming a malformed expression."""
+        conditions = [(column, False, value) for column, value in fields.items() if value]
+        for expression in where or []:
+            column, op, value = expression.partition("!=") if "!=" in expression else expression.partition("=")
+            column = column.strip().lower().replace(" ", "_")
+            if not op or not value.strip() or column not in TAG_COLUMNS:
+                raise InputError(f"--where {expression!r}: expected FIELD=TEXT or FIELD!=TEXT with FIELD one "
+                                 f"of {', '.join(TAG_COLUMNS)}")
+            conditions.append((column, op == "!=", value.strip()))
+        for column, _, _ in conditions:
+            if column not in TAG_COLUMNS:
+                raise InputError(f"cannot filter on {column!r}: one of {', '.join(TAG_COLUMNS)}")
+        return cls(tuple(conditions)) if conditions else None
+
+    def describe(self) -> str:
+        parts = [f"{column}{'!=' if negate else '='}{value}" for column, negate, value in self.conditions]
+        if self.paths is not None:
+            parts.append(f"{len(self.paths)} chosen files")
+        return " and ".join(parts) or "everything"
+
+
+def _tag_values(file_tags: TrackTags | None) -> tuple[str | None, ...]:
+    if file_tags is None:
+        return (None,) * (len(TAG_COLUMNS) + 1)
+    return (*(getattr(file_tags, c) for c in TAG_COLUMNS), json.dumps(file_tags.as_dict(), ensure_ascii=False))
 
 
 def file_hash(path: Path) -> str:
@@ -113,6 +159,18 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a storyscore library or damaged ({exc})") from None
         self._check_version(rebuild)
+        self._add_tag_columns()
+
+    def _add_tag_columns(self) -> None:
+        """Libraries made before file tags were stored get their columns, empty: the tags are read by the
+        next `index` in a quick pass (no audio decoded), so no rebuild is needed for them. Tags carry no
+        part of the analysis, so the pipeline version stays."""
+        have = {row[1] for row in self.conn.execute("PRAGMA table_info(tracks)")}
+        missing = [c for c in (*TAG_COLUMNS, "file_tags") if c not in have]
+        if missing:
+            with self.transaction():
+                for column in missing:
+                    self.conn.execute(f"ALTER TABLE tracks ADD COLUMN {column} TEXT")
 
     def _check_version(self, rebuild: bool) -> None:
         row = self.conn.execute("SELECT value FROM meta WHERE key='pipeline_version'").fetchone()
@@ -187,7 +245,7 @@ class Store:
 
     def tracks(self, ids: list[int] | None = None) -> list[StoredTrack]:
         sql = ("SELECT id, path, content_hash, size, mtime, duration, valence, arousal, moods, descriptors, "
-               "cues FROM tracks")
+               "cues, file_tags FROM tracks")
         if ids is None:
             rows = self.conn.execute(sql + " ORDER BY id").fetchall()
         else:
@@ -198,7 +256,23 @@ class Store:
             order = {tid: k for k, tid in enumerate(ids)}
             rows.sort(key=lambda r: order[r[0]])
         return [StoredTrack(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(json.loads(r[8])),
-                            json.loads(r[9]), tuple(json.loads(r[10]))) for r in rows]
+                            json.loads(r[9]), tuple(json.loads(r[10])),
+                            TrackTags.from_dict(json.loads(r[11])) if r[11] else None) for r in rows]
+
+    def untagged(self) -> list[tuple[int, str]]:
+        """(id, path) of the tracks whose file tags were never read (libraries made before tags)."""
+        return [(int(i), p) for i, p in self.conn.execute("SELECT id, path FROM tracks WHERE file_tags IS NULL")]
+
+    def track_ids_matching(self, where: TrackFilter) -> set[int]:
+        """Ids of the tracks a filter keeps."""
+        clauses: list[str] = []
+        params: list[str] = []
+        for column, negate, value in where.conditions:
+            found = f"instr(lower(coalesce({column}, '')), ?) > 0"
+            clauses.append(f"NOT {found}" if negate else found)
+            params.append(value.casefold())
+        sql = "SELECT id, path FROM tracks" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        return {int(i) for i, p in self.conn.execute(sql, params) if where.paths is None or p in where.paths}
 
     def vectors(self, space: str, version: str) -> tuple[np.ndarray, np.ndarray]:
         """(track ids, (n, d) float32 matrix) of one space, in one query."""
@@ -246,18 +320,20 @@ class Store:
     # --- writing (each call is one transaction) ----------------------------------------------------
     def put_track(self, path: str, *, content_hash: str, size: int, mtime: float, analysis: TrackAnalysis,
                   valence: float, arousal: float, moods: list[str],
-                  vectors: dict[str, tuple[str, np.ndarray]], cues: list[str] | None = None) -> int:
+                  vectors: dict[str, tuple[str, np.ndarray]], cues: list[str] | None = None,
+                  file_tags: TrackTags | None = None) -> int:
         tags = np.concatenate([analysis.tags[n] for n in TAGGERS]).astype(np.float32).tobytes()
         with self.transaction():
             self.conn.execute("DELETE FROM tracks WHERE path=?", (path,))
             self.conn.execute("DELETE FROM skipped WHERE path=?", (path,))
             cur = self.conn.execute(
                 "INSERT INTO tracks(path, content_hash, size, mtime, duration, pipeline_version, valence, "
-                "arousal, moods, cues, descriptors, tags, features, windows, indexed_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "arousal, moods, cues, descriptors, tags, features, windows, indexed_at, "
+                f"{', '.join(TAG_COLUMNS)}, file_tags) VALUES ({','.join('?' * (16 + len(TAG_COLUMNS)))})",
                 (path, content_hash, size, mtime, analysis.duration, PIPELINE_VERSION, valence, arousal,
                  json.dumps(moods), json.dumps(cues or []), json.dumps(analysis.descriptors.to_dict()), tags,
-                 analysis.features.astype(np.float32).tobytes(), analysis.windows, time.time()))
+                 analysis.features.astype(np.float32).tobytes(), analysis.windows, time.time(),
+                 *_tag_values(file_tags)))
             track_id = int(cur.lastrowid or 0)
             self.conn.executemany(
                 "INSERT INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
@@ -288,6 +364,16 @@ class Store:
 
     def track_ids(self) -> list[int]:
         return [int(i) for (i,) in self.conn.execute("SELECT id FROM tracks ORDER BY id")]
+
+    def put_file_tags(self, track_id: int, file_tags: TrackTags, *, content_hash: str | None = None,
+                      size: int | None = None, mtime: float | None = None) -> None:
+        """Store a track's file tags; with the file's new hash, size and mtime when only its tags changed
+        (`storyscore tag --write` rewrites tags, never audio: the analysis stays valid)."""
+        with self.transaction():
+            self.conn.execute(
+                f"UPDATE tracks SET {', '.join(c + '=?' for c in TAG_COLUMNS)}, file_tags=?, "
+                "content_hash=coalesce(?, content_hash), size=coalesce(?, size), mtime=coalesce(?, mtime) "
+                "WHERE id=?", (*_tag_values(file_tags), content_hash, size, mtime, track_id))
 
     def touch(self, track_id: int, path: str, size: int, mtime: float) -> None:
         """Record a new path/mtime for content already analysed (touched or moved file)."""

@@ -330,5 +330,5 @@ def _alternatives(
             why = "better fit alone, but worse for the whole sequence"
         else:
             why = f"weaker fit ({raw[s, a]:.3f} vs {raw[s, t]:.3f})"
-        res.append(Alternative(tracks[a].path, float(raw[s, a]), why))
+        res.append(Alternative(tracks[a].path, float(raw[s, a]), why, tracks[a].name))
     return res

@@ -10,7 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from storyscore.errors import InputError
-from storyscore.types import Plan, Scene
+from storyscore.types import Plan, Scene, TrackInfo
 
 XSPF_NS = "http://xspf.org/ns/0/"
 
@@ -26,6 +26,11 @@ class Run:
     seconds: float
     track_duration: float
     why: str
+    info: TrackInfo | None = None  # the track, with its file tags
+
+    @property
+    def name(self) -> str:
+        return self.info.name if self.info is not None else Path(self.path).stem
 
 
 def runs(plan: Plan) -> list[Run]:
@@ -44,6 +49,7 @@ def runs(plan: Plan) -> list[Run]:
                 r.seconds + s.reading_seconds,
                 r.track_duration,
                 r.why,
+                r.info,
             )
         else:
             out.append(
@@ -55,6 +61,7 @@ def runs(plan: Plan) -> list[Run]:
                     s.reading_seconds,
                     s.track.info.duration,
                     s.track.why,
+                    s.track.info,
                 )
             )
     return out
@@ -77,8 +84,11 @@ def _relpath(path: str, out_dir: Path) -> str:
     return rel.replace(os.sep, "/")
 
 
-def _title(path: str) -> str:
-    return Path(path).stem
+def _m3u_name(r: Run) -> str:
+    """EXTINF's "Artist - Title" (the plain hyphen M3U readers split on), or the title alone."""
+    info = r.info
+    title = (info.title if info else None) or Path(r.path).stem
+    return f"{info.artist} - {title}" if info and info.artist else title
 
 
 def write_json(plan: Plan, path: Path) -> Path:
@@ -92,7 +102,10 @@ def write_m3u(plan: Plan, path: Path) -> Path:
     for r in runs(plan):
         scenes = f"scene {r.first}" if r.first == r.last else f"scenes {r.first}-{r.last}"
         dur = round(r.track_duration) if r.track_duration > 0 else -1
-        lines.append(f"#EXTINF:{dur},{_title(r.path)} ({scenes}, from {timestamp(r.start_seconds)})")
+        lines.append(f"# {scenes}, from {timestamp(r.start_seconds)}")
+        if r.info is not None and r.info.album:
+            lines.append(f"#EXTALB:{r.info.album}")
+        lines.append(f"#EXTINF:{dur},{_m3u_name(r)}")
         lines.append(_relpath(r.path, path.parent))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -107,9 +120,14 @@ def write_xspf(plan: Plan, path: Path) -> Path:
     for r in runs(plan):
         tr = ET.SubElement(tl, f"{{{XSPF_NS}}}track")
         ET.SubElement(tr, f"{{{XSPF_NS}}}location").text = Path(os.path.abspath(r.path)).as_uri()
-        ET.SubElement(tr, f"{{{XSPF_NS}}}title").text = _title(r.path)
+        info = r.info
+        ET.SubElement(tr, f"{{{XSPF_NS}}}title").text = (info.title if info else None) or Path(r.path).stem
+        if info is not None and info.artist:
+            ET.SubElement(tr, f"{{{XSPF_NS}}}creator").text = info.artist
         scenes = f"scene {r.first}" if r.first == r.last else f"scenes {r.first}-{r.last}"
         ET.SubElement(tr, f"{{{XSPF_NS}}}annotation").text = f"{scenes}: {r.why}"
+        if info is not None and info.album:
+            ET.SubElement(tr, f"{{{XSPF_NS}}}album").text = info.album
         if r.track_duration > 0:
             ET.SubElement(tr, f"{{{XSPF_NS}}}duration").text = str(round(r.track_duration * 1000))
     ET.indent(root)
@@ -133,6 +151,9 @@ def write_cues(plan: Plan, path: Path) -> Path:
                 "arousal",
                 "track_offset",
                 "looped",
+                "title",
+                "artist",
+                "album",
             ]
         )
         for s in plan.scenes:
@@ -149,6 +170,9 @@ def write_cues(plan: Plan, path: Path) -> Path:
                     f"{s.arousal:.3f}",
                     timestamp(t.offset) if t else "",
                     bool(t and t.looped),
+                    (t.info.title or "") if t else "",
+                    (t.info.artist or "") if t else "",
+                    (t.info.album or "") if t else "",
                 ]
             )
     return path
@@ -194,14 +218,14 @@ def write_report(plan: Plan, path: Path, arc: Path | None) -> Path:
         lines.append(
             f"| {s.index} | {timestamp(s.start_seconds)} | {timestamp(s.reading_seconds)} | {_md(s.chapter_title)} | "
             f"{s.valence:+.2f} | {s.arousal:+.2f} | {_md(', '.join(s.moods))} | "
-            f"{_md(_title(t.info.path)) if t else ''}{' (loops)' if t and t.looped else ''} | {_md(t.why) if t else ''} | "
+            f"{_md(t.info.name) if t else ''}{' (loops)' if t and t.looped else ''} | {_md(t.why) if t else ''} | "
             f"{_md(_excerpt(s))} |"
         )
     alts = [(s, a) for s in plan.scenes if s.track for a in s.track.alternatives]
     if alts:
         lines += ["", "## What lost, and why", ""]
         for s, a in alts:
-            lines.append(f"- scene {s.index}: {_md(_title(a.path))} ({a.score:.3f}) — {_md(a.reason)}")
+            lines.append(f"- scene {s.index}: {_md(a.name or Path(a.path).stem)} ({a.score:.3f}) — {_md(a.reason)}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -255,7 +279,7 @@ def write_arc(plan: Plan, path: Path) -> Path:
     for r in rs[::step]:
         s = plan.scenes[r.first]
         ax.annotate(
-            _title(r.path)[:24],
+            r.name[:24],
             (s.start / n * 100, 1.02),
             xycoords=("data", "data"),
             rotation=60,

@@ -191,15 +191,16 @@ def create_app(engine: Engine, token: str) -> FastAPI:
 
     @app.get("/api/library", responses=_errors(*_COMMON, 409), summary="every track, with its reading")
     async def library_list() -> dict[str, Any]:
-        """Tracks sorted by `name` (the path under the music folder, which the page shows)."""
+        """Tracks sorted by `name`: "Artist – Title" from the file's tags, or the path under the music folder
+        for a file whose tags name neither; `title`, `artist`, `album` and `genre` as tagged (or null)."""
         try:
             tracks = await run_in_threadpool(library.tracks)
         except StoryscoreError as exc:
             raise storyscore_error(exc) from None
         root = _common_root([t.path for t in tracks])
-        rows = [{"track_id": t.track_id, "path": t.path, "name": _display_name(t.path, root),
+        rows = [{"track_id": t.track_id, "path": t.path, "name": _track_name(t, root),
                  "duration": round(t.duration, 3), "valence": round(t.valence, 4), "arousal": round(t.arousal, 4),
-                 "moods": list(t.moods)} for t in tracks]
+                 "moods": list(t.moods), **_tag_fields(t)} for t in tracks]
         rows.sort(key=lambda r: r["name"].lower())
         return {"tracks": rows}
 
@@ -667,6 +668,19 @@ def _display_name(path: str, root: str) -> str:
     return os.path.relpath(path, root) if root else os.path.basename(path)
 
 
+def _track_name(track: Any, root: str) -> str:  # track: StoredTrack
+    """"Artist – Title" when the tags name the track, else the path under the music folder."""
+    tags = track.file_tags
+    if tags is not None and (tags.artist or not tags.title_from_name):
+        return tags.display_name
+    return _display_name(track.path, root)
+
+
+def _tag_fields(track: Any) -> dict[str, str | None]:
+    tags = track.file_tags
+    return {field: getattr(tags, field) if tags else None for field in ("title", "artist", "album", "genre")}
+
+
 def _m3u(plan: Any) -> str:
     """Like `plan -o`'s playlist.m3u: paths relative to the folder the tracks share, so the file works once
     saved there (and reveals nothing of the rest of the disk)."""
@@ -675,6 +689,6 @@ def _m3u(plan: Any) -> str:
     lines = ["#EXTM3U", "# paths are relative to your music folder: save this playlist there"]
     for s in chosen:
         name = _display_name(s.track.info.path, root)
-        lines.append(f"#EXTINF:{round(s.track.info.duration)},Scene {s.index + 1}: {Path(name).stem}")
+        lines.append(f"#EXTINF:{round(s.track.info.duration)},Scene {s.index + 1}: {s.track.info.name}")
         lines.append(name.replace(os.sep, "/"))
     return "\n".join(lines) + "\n"

@@ -60,7 +60,7 @@ async function loadInfo() {
 // --- match ---
 function trackCard(r, rank) {
   return `<div class="card">
-    <div class="top"><span class="muted">${rank}.</span><span class="name" title="${esc(r.path)}">${esc(nameOf(r.path))}</span>
+    <div class="top"><span class="muted">${rank}.</span><span class="name" title="${esc(r.path)}">${esc(nameOf(r.path))}</span>${r.album ? ` <span class="muted">· ${esc(r.album)}</span>` : ""}
       <span class="score">score ${Number(r.score).toFixed(3)} · V ${fmt(r.valence)} A ${fmt(r.arousal)}</span></div>
     <div>${chips(r.moods)}</div>
     <div class="why">${esc(r.why)}</div>
@@ -372,7 +372,7 @@ $("read-start").addEventListener("click", () => {
 function renderLibrary() {
   if (!library) { getLibrary().then(renderLibrary).catch((e) => { $("lib-table").innerHTML = `<div class="error">${esc(e.message)}</div>`; }); return; }
   const q = $("lib-filter").value.toLowerCase().trim();
-  const rows = library.map((t, k) => [t, k]).filter(([t]) => !q || t.name.toLowerCase().includes(q) || t.moods.join(" ").toLowerCase().includes(q));
+  const rows = library.map((t, k) => [t, k]).filter(([t]) => !q || [t.name, t.album, t.genre, t.moods.join(" ")].some((s) => (s || "").toLowerCase().includes(q)));
   const w = 560, h = 420, pad = 30, x = (v) => pad + (w - 2 * pad) * (v + 1) / 2, y = (a) => h - pad - (h - 2 * pad) * (a + 1) / 2;
   const dots = rows.map(([t, k]) => `<circle class="track-dot" data-k="${k}" cx="${x(t.valence).toFixed(1)}" cy="${y(t.arousal).toFixed(1)}" r="5" fill="#3056d3" fill-opacity=".6"><title>${esc(t.name)}: ${esc(t.moods.join(", "))}</title></circle>`).join("");
   const scenes = (lastPlan ? lastPlan.scenes : []).map((s, k) => `<g class="scene-mark"><rect x="${(x(s.valence) - 7).toFixed(1)}" y="${(y(s.arousal) - 7).toFixed(1)}" width="14" height="14" fill="#d36b30" fill-opacity=".85"/>
@@ -382,8 +382,8 @@ function renderLibrary() {
     <text x="${w - pad}" y="${h / 2 - 6}" font-size="12" text-anchor="end" fill="#5b6475">positive</text><text x="${pad}" y="${h / 2 - 6}" font-size="12" fill="#5b6475">negative</text>
     <text x="${w / 2 + 6}" y="${pad - 8}" font-size="12" fill="#5b6475">intense</text><text x="${w / 2 + 6}" y="${h - pad + 18}" font-size="12" fill="#5b6475">calm</text>${dots}${scenes}</svg>`;
   $("va-plot").querySelectorAll("circle").forEach((c) => c.addEventListener("click", () => { const t = library[c.dataset.k]; play(t.track_id, t.path); }));
-  $("lib-table").innerHTML = `<table><tr><th>track</th><th>length</th><th>valence</th><th>arousal</th><th>moods</th></tr>${
-    rows.map(([t, k]) => `<tr class="track" data-k="${k}"><td class="name" title="${esc(t.path)}">${esc(t.name)}</td><td>${clock(t.duration)}</td>
+  $("lib-table").innerHTML = `<table><tr><th>track</th><th>album</th><th>length</th><th>valence</th><th>arousal</th><th>moods</th></tr>${
+    rows.map(([t, k]) => `<tr class="track" data-k="${k}"><td class="name" title="${esc(t.path)}">${esc(t.name)}</td><td class="muted">${esc(t.album || "")}</td><td>${clock(t.duration)}</td>
       <td>${fmt(t.valence)}</td><td>${fmt(t.arousal)}</td><td>${chips(t.moods)}</td></tr>`).join("")}</table>`;
   $("lib-table").querySelectorAll("tr.track").forEach((r) => r.addEventListener("click", () => { const t = library[r.dataset.k]; play(t.track_id, t.path); }));
 }
