@@ -218,3 +218,107 @@ def test_trained_like_inner_product_and_a_deterministic_build(tmp_path: Path) ->
             row = similarity(t[None], mat)[0]
             assert list(got) == list(ids[np.lexsort((ids, -row))[:10]])
     assert answers[0] == answers[1]
+
+
+# --- through the store and the Matcher ---------------------------------------------------------------
+
+
+def make_store(db: Path, n: int, seed: int = 0) -> list[str]:
+    """A store of `n` tracks with the zero-shot spaces' vectors (no audio), every 3rd by artist "Ann"."""
+    from storyscore.audio.descriptors import SILENT
+    from storyscore.audio.encoder import TAGGERS, TrackAnalysis
+    from storyscore.audio.tags import TrackTags
+    from storyscore.library.store import Store
+
+    fused = music_vectors("fused", n, seed)
+    analysis = TrackAnalysis(60.0, {t: np.zeros(50, dtype=np.float32) for t in TAGGERS},
+                             np.zeros(400, dtype=np.float32), SILENT, 1)
+    versions = {name: get_space(name).version for name in ("va", "tagwords", "fused")}
+    paths = [f"/music/track{i:04d}.ogg" for i in range(n)]
+    with Store(db) as store:
+        for i, path in enumerate(paths):
+            vectors = {"va": (versions["va"], fused[i, :2]), "tagwords": (versions["tagwords"], fused[i, 2:]),
+                       "fused": (versions["fused"], fused[i])}
+            store.put_track(path, content_hash=f"{i:032x}", size=1, mtime=0.0, analysis=analysis, valence=0.0,
+                            arousal=0.0, moods=["calm"], vectors=vectors,
+                            file_tags=TrackTags(artist="Ann" if i % 3 == 0 else "Bo"))
+    return paths
+
+
+@pytest.fixture()
+def store_db(tmp_path: Path) -> tuple[Path, list[str]]:
+    db = tmp_path / "lib.db"
+    return db, make_store(db, 300)
+
+
+def test_store_change_token_follows_every_vector_write(store_db: tuple[Path, list[str]]) -> None:
+    from storyscore.library.store import Store
+
+    db, paths = store_db
+    with Store(db) as store:
+        seen = [store.vectors_state()]
+        space = get_space("va")
+        store.put_vectors(space.name, space.version, [1], np.zeros((1, 2), dtype=np.float32))
+        seen.append(store.vectors_state())
+        store.remove(paths[:1])
+        seen.append(store.vectors_state())
+        store.touch(2, "/music/moved.ogg", 1, 1.0)  # no vector changes
+        assert store.vectors_state() == seen[-1]
+        ids, mat = store.vectors_of(space.name, space.version, [3, 1, 2, 999])
+        assert ids.tolist() == [2, 3] and mat.shape == (2, 2)  # track 1 was removed, 999 never existed
+    assert len(set(seen)) == 3
+
+
+@pytest.mark.parametrize("name", ["va", "fused"])
+def test_matcher_searches_the_index_past_the_threshold(name: str, store_db: tuple[Path, list[str]],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyscore.library import ann
+    from storyscore.library.search import Matcher
+    from storyscore.types import TextEmotion
+
+    db, _ = store_db
+    text = text_vectors(name, 5, seed=12)
+    space = type(get_space(name))()
+    answers = {}
+    for threshold in (10**9, 100):  # exact, then approximate
+        monkeypatch.setattr(ann, "ANN_THRESHOLD", threshold)
+        with Matcher(db, space) as matcher:
+            assert (matcher.index is None) == (threshold > 300)
+            assert hasattr(matcher, "matrix") == (threshold > 300)  # past it, not every vector is loaded
+            matcher.text_emotion = lambda texts: [TextEmotion(0.0, 0.0, ("calm",)) for _ in texts]
+            out = []
+            for row in text:
+                matcher.space.embed_text = lambda passages, row=row: row[None]
+                out.append([(r.path, round(r.score, 4)) for r in matcher.match("a passage", top=10)[1]])
+            answers[threshold] = out
+    assert answers[100] == answers[10**9]
+    assert ann.index_folder(db).is_dir()
+
+
+def test_index_keeps_the_indexes_current_and_never_serves_a_removed_track(
+        store_db: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyscore.library import ann
+    from storyscore.library.search import Matcher
+    from storyscore.library.store import Store, TrackFilter
+
+    monkeypatch.setattr(ann, "ANN_THRESHOLD", 100)
+    db, paths = store_db
+    space = get_space("tagwords")
+    text = text_vectors("tagwords", 1, seed=13)
+    with Matcher(db, space) as matcher:
+        best, _ = matcher.index.search(text, 10, matcher.store)
+    with Store(db) as store:
+        gone = [t.path for t in store.tracks([int(i) for i in best[:3]])]
+        store.remove(gone)
+        ann.refresh_indexes(db, store, [get_space(n) for n in ("va", "tagwords", "fused")], count=store.count)
+        index = ann.space_index(db, space)
+        assert index.fresh(store) and index.count == 297
+        assert not set(index.candidates(text, pool=300).tolist()) & set(best[:3].tolist())
+        for name in ("va", "fused"):  # the other zero-shot spaces got theirs
+            assert ann.index_is_fresh(db, get_space(name), store)
+    with Matcher(db, space, where=TrackFilter((("artist", False, "ann"),))) as matcher:
+        assert matcher.index is not None
+        found, _ = matcher.index.search(text, 10, matcher.store, allowed=matcher._allowed)
+        with Store(db) as store:
+            assert {t.file_tags.artist for t in store.tracks([int(i) for i in found])} == {"Ann"}
+            assert not {t.path for t in store.tracks([int(i) for i in found])} & set(gone)

@@ -302,7 +302,10 @@ def search_form(space: object) -> SearchForm | None:
         return VAForm()
     if isinstance(space, MoodWordsSpace):
         return TagwordsForm()
-    trained = sys.modules.get("storyscore.spaces.trained")  # loaded whenever a trained space exists
+    cnn = sys.modules.get("storyscore.spaces.cnn")  # loaded whenever such a space exists
+    if cnn is not None and isinstance(space, cnn.AudioTwoBranchSpace):
+        return RawForm("ip", None, space.similarity)  # cosine of unit vectors
+    trained = sys.modules.get("storyscore.spaces.trained")
     if trained is not None and isinstance(space, trained.TrainedSpace):
         if space.space == "classification":
             return RawForm("ip", space.relevance.astype(np.float64), space.similarity)
@@ -641,24 +644,51 @@ class SpaceIndex:
 # --- a store's indexes ----------------------------------------------------------------------------------
 
 
-def open_index(db: str | Path, space: object, source: VectorSource, *, threshold: int = ANN_THRESHOLD,
-               count: int | None = None, progress: Progress | None = None) -> SpaceIndex | None:
-    """The index to search `space` with, in step with the store (built or updated first when missing or
-    stale), or None when the library is small enough for exact search or the space has no search form.
-    `count`: the number of stored vectors if the caller knows it (else the manifest's, or the store's)."""
+def space_index(db: str | Path, space: object) -> SpaceIndex | None:
+    """The index of `space` beside the store at `db` (not read yet), or None for a space without a form."""
     form = search_form(space)
     if form is None:
         return None
-    name, version = str(getattr(space, "name")), str(getattr(space, "version"))  # noqa: B009
-    index = SpaceIndex(index_folder(db), name, version, form)
-    if count is None:
-        m = index.manifest()
-        count = int(m["count"]) if m is not None else len(source.vectors(name, version)[0])
-    if count < threshold:
+    return SpaceIndex(index_folder(db), str(getattr(space, "name")), str(getattr(space, "version")), form)  # noqa: B009
+
+
+def index_is_fresh(db: str | Path, space: object, source: VectorSource) -> bool:
+    """Whether `space` has an index beside the store that is current (one manifest and one token read)."""
+    index = space_index(db, space)
+    return index is not None and index.fresh(source)
+
+
+def open_index(db: str | Path, space: object, source: VectorSource, *, threshold: int | None = None,
+               count: int | Callable[[], int] | None = None, progress: Progress | None = None) -> SpaceIndex | None:
+    """The index to search `space` with, in step with the store (built or updated first when missing or
+    stale), or None when the library is small enough for exact search or the space has no search form.
+    `count`: how many tracks the library holds, or a function that counts them, asked only when no index
+    is saved (default: the number of stored vectors of the space). `threshold`: default ANN_THRESHOLD."""
+    threshold = ANN_THRESHOLD if threshold is None else threshold
+    index = space_index(db, space)
+    if index is None:
         return None
-    if not index.fresh(source):
-        index.sync(source, progress)
+    m = index.manifest()
+    if m is not None:
+        n = int(m["count"])
+    elif count is None:
+        n = len(source.vectors(index.space, index.version)[0])
+    else:
+        n = count() if callable(count) else int(count)
+    if n < threshold:
+        return None
+    if not index.fresh(source) and index.sync(source, progress).count < threshold:
+        return None  # the library shrank below the threshold
     return index if index.open() else None
+
+
+def refresh_indexes(db: str | Path, source: VectorSource, spaces: Sequence[object], *,
+                    count: int | Callable[[], int] | None = None, progress: Progress | None = None) -> None:
+    """After `index` changed the library: every saved index brought in step, and those of `spaces` (the
+    zero-shot ones) built when the library is past the threshold, so the next `match` finds them ready."""
+    update_indexes(db, source, progress)
+    for space in spaces:
+        open_index(db, space, source, count=count, progress=progress)
 
 
 def update_indexes(db: str | Path, source: VectorSource, progress: Progress | None = None) -> dict[str, SyncReport]:
@@ -721,4 +751,4 @@ class ArraySource:
 
 __all__ = ["ANN_THRESHOLD", "ArraySource", "FusedForm", "RawForm", "SearchForm", "SpaceIndex", "SyncReport",
            "TagwordsForm", "VAForm", "VectorSource", "exact_top", "fingerprint", "form_from_kind", "index_folder",
-           "open_index", "search_form", "update_indexes"]
+           "index_is_fresh", "open_index", "refresh_indexes", "space_index", "search_form", "update_indexes"]

@@ -211,6 +211,13 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                 refresh_readings(store)
             except KeyboardInterrupt:  # the next `index` refreshes them
                 report.interrupted = True
+        if not report.interrupted:  # the approximate indexes beside a large library (library/ann.py)
+            from storyscore.library.ann import refresh_indexes
+
+            try:
+                refresh_indexes(store.path, store, spaces, count=store.count, progress=progress)
+            except KeyboardInterrupt:  # written whole or not at all; the next `index` or `match` redoes them
+                report.interrupted = True
     report.wall_seconds = time.perf_counter() - started
     return report
 

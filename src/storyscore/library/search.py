@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from storyscore.errors import InputError, StoreError, TextInputError
+from storyscore.library.ann import index_is_fresh, open_index
 from storyscore.library.store import Store, StoredTrack, TrackFilter
 from storyscore.spaces import DEFAULT_SPACE, ZERO_SHOT_SPACES, EmotionSpace, get_space
 from storyscore.types import TextEmotion, TrackInfo, track_name
@@ -60,7 +61,11 @@ def _music_cues(desc: dict[str, float | str]) -> str:
 
 
 class Matcher:
-    """A store opened in one space: scores passages against every track (storyscore.types.Matcher protocol)."""
+    """A store opened in one space: scores passages against every track (storyscore.types.Matcher protocol).
+
+    Past `ann.ANN_THRESHOLD` tracks, `match` asks the approximate index beside the store (library/ann.py,
+    built or brought up to date here when missing or stale) and reads only its candidates' vectors; the
+    whole matrix is loaded only for `score_tracks` (plan) or below the threshold."""
 
     def __init__(self, db: str | Path, space: str | EmotionSpace = DEFAULT_SPACE, *,
                  progress: Callable[[int, int, str], None] | None = None, where: TrackFilter | None = None) -> None:
@@ -68,25 +73,41 @@ class Matcher:
         self.space_name = self.space.name
         self.store = Store(db, create=False)
         self.skipped: list[tuple[str, str]] = []  # (file, reason): tracks a space reading audio could not read
-        if self.space.name not in ZERO_SHOT_SPACES:
-            try:
+        self._where = where
+        self._allowed: np.ndarray | None = None  # the filter's track ids, for the index
+        try:
+            # a current index means no track was added since it was built, so none lacks this space's vector
+            if self.space.name not in ZERO_SHOT_SPACES and not index_is_fresh(self.store.path, self.space, self.store):
                 self._embed_missing_tracks(progress)
-            except BaseException:
-                self.store.close()
-                raise
+            self.index = open_index(self.store.path, self.space, self.store, count=self.store.count,
+                                    progress=progress)
+            if self.index is None:
+                self._load_vectors()
+            elif where is not None:
+                self._allowed = np.array(sorted(self._matching(where)), dtype=np.int64)
+        except BaseException:
+            self.store.close()
+            raise
+        self._tracks: dict[int, StoredTrack] = {}
+
+    def _matching(self, where: TrackFilter) -> set[int]:
+        keep = self.store.track_ids_matching(where)
+        if not keep:
+            raise InputError(f"{self.store.path}: no track in the library matches {where.describe()}")
+        return keep
+
+    def _load_vectors(self) -> None:
+        """Every stored vector of the space (the filter's tracks only), for exact search."""
         ids, self.matrix = self.store.vectors(self.space.name, self.space.version)
         if len(ids) == 0:
-            self.store.close()
             raise StoreError(f"{self.store.path}: the library has no tracks (run `storyscore index DIR` first)")
-        if where is not None:  # only the tracks the filter keeps are candidates, for match and plan alike
-            keep = self.store.track_ids_matching(where)
+        if self._where is not None:  # only the tracks the filter keeps are candidates, for match and plan alike
+            keep = self._matching(self._where)
             rows = [k for k, tid in enumerate(ids) if int(tid) in keep]
             if not rows:
-                self.store.close()
-                raise InputError(f"{self.store.path}: no track in the library matches {where.describe()}")
+                raise InputError(f"{self.store.path}: no track in the library matches {self._where.describe()}")
             ids, self.matrix = ids[rows], self.matrix[rows]
         self.ids = [int(i) for i in ids]
-        self._tracks: dict[int, StoredTrack] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -155,6 +176,8 @@ class Matcher:
                 for i in range(len(texts))]
 
     def score_tracks(self, texts: list[str]) -> tuple[np.ndarray, list[TrackInfo]]:
+        if not hasattr(self, "matrix"):
+            self._load_vectors()
         scores = self.space.similarity(self.space.embed_text(texts), self.matrix)
         return scores, self.track_info(self.ids)
 
@@ -172,16 +195,20 @@ class Matcher:
     # --- one passage -----------------------------------------------------------------------------
     def match(self, text: str, top: int = 10) -> tuple[TextEmotion, list[MatchResult]]:
         text = check_query(text)
-        row = self.space.similarity(self.space.embed_text([text]), self.matrix)[0]
-        k = min(top, len(row))
-        best = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
-        best = best[np.argsort(-row[best], kind="stable")]
+        if self.index is not None:
+            found, scores = self.index.search(self.space.embed_text([text]), top, self.store, allowed=self._allowed)
+            chosen, best_scores = [int(i) for i in found], [float(s) for s in scores]
+        else:
+            row = self.space.similarity(self.space.embed_text([text]), self.matrix)[0]
+            k = min(top, len(row))
+            best = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
+            best = best[np.argsort(-row[best], kind="stable")]
+            chosen, best_scores = [self.ids[i] for i in best], [float(row[i]) for i in best]
         emotion = self.text_emotion([text])[0]
-        infos = self.track_info([self.ids[i] for i in best])
-        results = [MatchResult(t.path, float(row[i]), t.valence, t.arousal, list(t.moods),
-                               self.explain(emotion, t, float(row[i])), t.track_id, t.duration, t.title,
-                               t.artist, t.album)
-                   for i, t in zip(best, infos, strict=True)]
+        infos = self.track_info(chosen)
+        results = [MatchResult(t.path, score, t.valence, t.arousal, list(t.moods), self.explain(emotion, t, score),
+                               t.track_id, t.duration, t.title, t.artist, t.album)
+                   for score, t in zip(best_scores, infos, strict=True)]
         return emotion, results
 
 

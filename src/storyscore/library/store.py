@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,6 +194,7 @@ class Store:
                 if statement.strip():
                     self.conn.execute(statement)
             self._set_meta("pipeline_version", PIPELINE_VERSION)
+            self._vectors_changed()
 
     def _set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
@@ -293,6 +295,31 @@ class Store:
         return {tid for (tid,) in self.conn.execute(
             "SELECT track_id FROM vectors WHERE space=? AND version=?", (space, version))}
 
+    def vectors_of(self, space: str, version: str, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(ids ascending, (n, d) float32) of the listed tracks that hold a vector of `space` at `version`
+        (the approximate index's candidates; a track no longer stored is left out)."""
+        rows: list[tuple[int, bytes]] = []
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            part = [int(i) for i in ids[start:start + 900]]
+            rows += self.conn.execute(f"SELECT track_id, vec FROM vectors WHERE space=? AND version=? AND "
+                                      f"track_id IN ({','.join('?' * len(part))})", (space, version, *part)).fetchall()
+        rows.sort()
+        ids_out = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids_out, mat
+
+    def vectors_state(self, space: str = "", version: str = "") -> str:
+        """A token that changes with every write of any vector (adding, re-reading or removing tracks), read
+        in one lookup: the approximate indexes beside the store know from it whether they are current."""
+        meta = dict(self.conn.execute("SELECT key, value FROM meta WHERE key IN ('store_id', 'vectors_changed')"))
+        return f"{meta.get('store_id', '')}:{meta.get('vectors_changed', '0')}"
+
+    def _vectors_changed(self) -> None:
+        """Count a change of the stored vectors (inside the writing transaction)."""
+        self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (secrets.token_hex(8),))
+        self.conn.execute("INSERT INTO meta(key, value) VALUES ('vectors_changed', '1') ON CONFLICT(key) "
+                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
     def data_version(self) -> int:
         """SQLite's counter of commits by other connections: a change means the library was re-indexed."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
@@ -339,6 +366,7 @@ class Store:
                 "INSERT INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
                 [(track_id, space, version, np.asarray(vec, dtype=np.float32).tobytes())
                  for space, (version, vec) in vectors.items()])
+            self._vectors_changed()
         return track_id
 
     def put_vectors(self, space: str, version: str, ids: list[int], mat: np.ndarray) -> None:
@@ -346,6 +374,7 @@ class Store:
             self.conn.executemany("INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
                                   [(tid, space, version, mat[k].astype(np.float32).tobytes())
                                    for k, tid in enumerate(ids)])
+            self._vectors_changed()
 
     def put_readings(self, ids: list[int], va: np.ndarray, moods: list[list[str]], cues: list[list[str]],
                      vectors: dict[str, tuple[str, np.ndarray]]) -> None:
@@ -361,6 +390,7 @@ class Store:
                     "INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
                     [(tid, space, version, np.asarray(mat[k], dtype=np.float32).tobytes())
                      for k, tid in enumerate(ids)])
+            self._vectors_changed()
 
     def track_ids(self) -> list[int]:
         return [int(i) for (i,) in self.conn.execute("SELECT id FROM tracks ORDER BY id")]
@@ -389,6 +419,7 @@ class Store:
         with self.transaction():
             self.conn.executemany("DELETE FROM tracks WHERE path=?", [(p,) for p in paths])
             self.conn.executemany("DELETE FROM skipped WHERE path=?", [(p,) for p in paths])
+            self._vectors_changed()
 
     def iter_paths(self) -> Iterator[str]:
         for (p,) in self.conn.execute("SELECT path FROM tracks ORDER BY path"):
