@@ -284,7 +284,7 @@ def test_matcher_searches_the_index_past_the_threshold(name: str, store_db: tupl
         monkeypatch.setattr(ann, "ANN_THRESHOLD", threshold)
         with Matcher(db, space) as matcher:
             assert (matcher.index is None) == (threshold > 300)
-            assert hasattr(matcher, "matrix") == (threshold > 300)  # past it, not every vector is loaded
+            assert (matcher._loaded is None) == (threshold <= 300)  # past it, not every vector is loaded
             matcher.text_emotion = lambda texts: [TextEmotion(0.0, 0.0, ("calm",)) for _ in texts]
             out = []
             for row in text:

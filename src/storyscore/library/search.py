@@ -75,6 +75,7 @@ class Matcher:
         self.skipped: list[tuple[str, str]] = []  # (file, reason): tracks a space reading audio could not read
         self._where = where
         self._allowed: np.ndarray | None = None  # the filter's track ids, for the index
+        self._loaded: tuple[list[int], np.ndarray] | None = None  # every searched track's id and vector
         try:
             # a current index means no track was added since it was built, so none lacks this space's vector
             if self.space.name not in ZERO_SHOT_SPACES and not index_is_fresh(self.store.path, self.space, self.store):
@@ -82,7 +83,7 @@ class Matcher:
             self.index = open_index(self.store.path, self.space, self.store, count=self.store.count,
                                     progress=progress)
             if self.index is None:
-                self._load_vectors()
+                self._vectors()
             elif where is not None:
                 self._allowed = np.array(sorted(self._matching(where)), dtype=np.int64)
         except BaseException:
@@ -96,9 +97,20 @@ class Matcher:
             raise InputError(f"{self.store.path}: no track in the library matches {where.describe()}")
         return keep
 
-    def _load_vectors(self) -> None:
-        """Every stored vector of the space (the filter's tracks only), for exact search."""
-        ids, self.matrix = self.store.vectors(self.space.name, self.space.version)
+    @property
+    def ids(self) -> list[int]:
+        return self._vectors()[0]
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._vectors()[1]
+
+    def _vectors(self) -> tuple[list[int], np.ndarray]:
+        """Every stored vector of the space (the filter's tracks only), for exact search and `score_tracks`:
+        loaded on first use."""
+        if self._loaded is not None:
+            return self._loaded
+        ids, matrix = self.store.vectors(self.space.name, self.space.version)
         if len(ids) == 0:
             raise StoreError(f"{self.store.path}: the library has no tracks (run `storyscore index DIR` first)")
         if self._where is not None:  # only the tracks the filter keeps are candidates, for match and plan alike
@@ -106,8 +118,9 @@ class Matcher:
             rows = [k for k, tid in enumerate(ids) if int(tid) in keep]
             if not rows:
                 raise InputError(f"{self.store.path}: no track in the library matches {self._where.describe()}")
-            ids, self.matrix = ids[rows], self.matrix[rows]
-        self.ids = [int(i) for i in ids]
+            ids, matrix = ids[rows], matrix[rows]
+        self._loaded = ([int(i) for i in ids], matrix)
+        return self._loaded
 
     def close(self) -> None:
         self.store.close()
@@ -176,8 +189,6 @@ class Matcher:
                 for i in range(len(texts))]
 
     def score_tracks(self, texts: list[str]) -> tuple[np.ndarray, list[TrackInfo]]:
-        if not hasattr(self, "matrix"):
-            self._load_vectors()
         scores = self.space.similarity(self.space.embed_text(texts), self.matrix)
         return scores, self.track_info(self.ids)
 
