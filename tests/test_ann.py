@@ -322,3 +322,20 @@ def test_index_keeps_the_indexes_current_and_never_serves_a_removed_track(
         with Store(db) as store:
             assert {t.file_tags.artist for t in store.tracks([int(i) for i in found])} == {"Ann"}
             assert not {t.path for t in store.tracks([int(i) for i in found])} & set(gone)
+
+
+def test_an_index_of_a_version_the_store_no_longer_holds_is_dropped(store_db: tuple[Path, list[str]],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyscore.library import ann
+    from storyscore.library.store import Store
+
+    monkeypatch.setattr(ann, "ANN_THRESHOLD", 100)
+    db, _ = store_db
+    space = get_space("va")
+    with Store(db) as store:
+        assert ann.open_index(db, space, store, count=store.count) is not None
+        ids, mat = store.vectors(space.name, space.version)
+        store.put_vectors(space.name, "va-next", ids.tolist(), mat)  # as a new music reader's re-read would
+        reports = ann.update_indexes(db, store)
+    assert reports[f"va {space.version}"].action == "removed"
+    assert not list(ann.index_folder(db).glob(f"{ann.space_index(db, space).stem}*"))

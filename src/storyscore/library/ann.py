@@ -56,6 +56,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from storyscore.errors import StoreVersionError
 from storyscore.spaces.base import unit_rows
 
 Progress = Callable[[int, int, str], None]
@@ -570,7 +571,7 @@ class SpaceIndex:
 
     def _drop_files(self, keep: set[str]) -> None:
         for path in self.folder.glob(f"{self.stem}.*"):
-            if path.name not in keep and path != self.manifest_path:
+            if path.name not in keep and path != self.manifest_path and path.suffix != ".tmp":  # not a writer's
                 path.unlink(missing_ok=True)
 
     def delete(self) -> None:
@@ -703,7 +704,11 @@ def update_indexes(db: str | Path, source: VectorSource, progress: Progress | No
         except (OSError, ValueError, KeyError, TypeError):
             path.unlink(missing_ok=True)
             continue
-        reports[f"{m['space']} {m['version']}"] = index.sync(source, progress)
+        try:
+            reports[f"{m['space']} {m['version']}"] = index.sync(source, progress)
+        except StoreVersionError:  # the store holds another version of the space now: this index is spent
+            index.delete()
+            reports[f"{m['space']} {m['version']}"] = SyncReport("removed")
     return reports
 
 
