@@ -1,7 +1,7 @@
 """Zero-shot text→music retrieval on data made here: a consistency check, not evidence.
 
 The dev passages (benchmarks/data/dev_passages.csv, Alm and ISEAR label sets) against a rendered mood set
-(storyscore.demo.synth.render_mood_set, 7 AudioSet moods, benchmarks/.cache/moodset), per space: P@5 and MRR,
+(storyscore.demo.moodset.render_mood_set, 7 AudioSet moods, benchmarks/.cache/moodset), per space: P@5 and MRR,
 micro and macro, under the va / w2v / manual label mappings, beside the random and label-prior baselines
 (storyscore.training.metrics.evaluate_retrieval). The clips' labels come from rules that share cues with the music
 reading, so this checks consistency only. Real music with outside labels: benchmarks/evaluate_corpus.py.
@@ -56,7 +56,7 @@ def load_passages(path: Path = PASSAGES) -> list[dict[str, str]]:
 
 
 def evaluate_text_retrieval(args: argparse.Namespace) -> dict[str, Any]:
-    from storyscore.demo.synth import render_mood_set
+    from storyscore.demo.moodset import render_mood_set
 
     t0 = time.perf_counter()
     pieces = render_mood_set(args.moodset_dir, args.per_class)

@@ -240,7 +240,7 @@ def render_midi_file(midi: Path, out: Path, max_seconds: float) -> float:
     import numpy as np
     import soundfile as sf
 
-    from storyscore.demo.synth import soundfont_bytes
+    from storyscore.demo.render import soundfont_bytes
 
     wav = midirenderer.render_wave_from(soundfont_bytes(), midi.read_bytes())
     audio, rate = sf.read(io.BytesIO(wav), dtype="float32", always_2d=True)

@@ -94,7 +94,7 @@ def build_novel(n_chars: int, n_chapters: int = N_CHAPTERS, seed: int = 0) -> st
 
 # --------------------------------------------------------------------------- the library
 def ensure_library(db: Path) -> Path:
-    from storyscore.demo.synth import render_demo_library
+    from storyscore.demo.library import render_demo_library
     from storyscore.errors import StoreVersionError
     from storyscore.library.indexer import index_paths
 

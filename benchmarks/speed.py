@@ -73,7 +73,7 @@ def decode_floor(files: list[Path]) -> tuple[float, float]:
 
 
 def ensure_demo() -> Path:
-    from storyscore.demo.synth import render_demo_library
+    from storyscore.demo.library import render_demo_library
 
     out = CACHE / "demo"
     render_demo_library(out)

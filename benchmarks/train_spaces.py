@@ -1,6 +1,6 @@
 """Train every emotion space (storyscore.training.trainer) on frozen features and compare them on held-out data.
 
-Music: a rendered mood set (storyscore.demo.synth.render_mood_set, 7 AudioSet moods, --per-class clips each) in
+Music: a rendered mood set (storyscore.demo.moodset.render_mood_set, 7 AudioSet moods, --per-class clips each) in
 benchmarks/.cache/moodset_train (reused), analysed with analyse_file (analyses cached in
 benchmarks/.cache/moodset_train_inputs.npz). Text: benchmarks/data/dev_passages.csv (Alm + ISEAR label sets),
 embedded with MiniLM. Both split 60/20/20 stratified by label; repeated over --seeds seeds (new split and
@@ -65,7 +65,7 @@ def music_data(per_class: int) -> tuple[list[str], list[str], np.ndarray]:
     """(ids, labels, music inputs) of the rendered mood set, analysing only clips not cached yet."""
     from storyscore.audio.encoder import analyse_file
     from storyscore.datasets import load_music_dataset
-    from storyscore.demo.synth import render_mood_set
+    from storyscore.demo.moodset import render_mood_set
 
     t0 = time.perf_counter()
     render_mood_set(MOODSET_DIR, per_class)

@@ -20,7 +20,7 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo library rendered and indexed once for this module."""
-    from storyscore.demo.synth import render_demo_library
+    from storyscore.demo.library import render_demo_library
     from storyscore.library.indexer import index_paths
 
     root = tmp_path_factory.mktemp("demo")

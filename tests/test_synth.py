@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from storyscore import synth
+from storyscore.demo import arrangement, library, midi, moodset, render, theory
 from storyscore.lexicon.vocab import AUDIOSET_MOODS
 
 DATA = Path(__file__).parent / "data"
@@ -22,27 +22,27 @@ DEMO_SUBSET = ("Morning Chorale", "orchestral/night_chase.wav", "Iron Fury")
 
 def test_mode_maps_move_the_right_degrees() -> None:
     # major → harmonic minor lowers 3 and 6, keeps the leading tone
-    assert synth.mode_map("major", "minor") == [0, 1, 2, 3, 3, 5, 6, 7, 8, 8, 10, 11]
-    aeolian = synth.mode_map("major", "aeolian")
+    assert theory.mode_map("major", "minor") == [0, 1, 2, 3, 3, 5, 6, 7, 8, 8, 10, 11]
+    aeolian = theory.mode_map("major", "aeolian")
     assert (aeolian[4], aeolian[9], aeolian[11]) == (3, 8, 10)
-    assert synth.mode_map("major", "phrygian")[2] == 1
+    assert theory.mode_map("major", "phrygian")[2] == 1
     # a minor source read into major: 3, 6, 7 raised
-    to_major = synth.mode_map("minor", "major")
+    to_major = theory.mode_map("minor", "major")
     assert (to_major[3], to_major[8], to_major[10]) == (4, 9, 11)
-    assert synth.mode_map("minor", "minor") == list(range(12))
+    assert theory.mode_map("minor", "minor") == list(range(12))
     # octave is kept: E4 (64) in C major → Eb4 (63) in C minor; in D major (tonic 2) F#4 → F4
-    assert synth.apply_mode(64, 0, synth.mode_map("major", "minor")) == 63
-    assert synth.apply_mode(66, 2, synth.mode_map("major", "minor")) == 65
+    assert theory.apply_mode(64, 0, theory.mode_map("major", "minor")) == 63
+    assert theory.apply_mode(66, 2, theory.mode_map("major", "minor")) == 65
     with pytest.raises(ValueError):
-        synth.mode_map("major", "bogus")
+        theory.mode_map("major", "bogus")
 
 
 def test_midi_bytes_is_a_valid_smf_with_drums_on_channel_10() -> None:
     mido = pytest.importorskip("mido")
     import io
 
-    notes = [synth._Note(0.0, 1.0, 60, 90, 0), synth._Note(1.0, 0.25, 36, 100, synth.DRUM_CHANNEL)]
-    data = synth.midi_bytes(notes, {0: 40}, tempo=120.0, end=2.0)
+    notes = [arrangement.Note(0.0, 1.0, 60, 90, 0), arrangement.Note(1.0, 0.25, 36, 100, arrangement.DRUM_CHANNEL)]
+    data = midi.midi_bytes(notes, {0: 40}, tempo=120.0, end=2.0)
     mf = mido.MidiFile(file=io.BytesIO(data))
     msgs = [m for t in mf.tracks for m in t]
     assert any(m.type == "set_tempo" and m.tempo == 500_000 for m in msgs)
@@ -52,24 +52,24 @@ def test_midi_bytes_is_a_valid_smf_with_drums_on_channel_10() -> None:
 
 
 def test_rules_cover_the_audioset_moods_and_are_consistent() -> None:
-    assert set(synth.MOOD_RULES) == set(AUDIOSET_MOODS)
-    for rule in synth.MOOD_RULES.values():
-        assert set(rule.modes) <= set(synth.MODES)
+    assert set(moodset.MOOD_RULES) == set(AUDIOSET_MOODS)
+    for rule in moodset.MOOD_RULES.values():
+        assert set(rule.modes) <= set(theory.MODES)
         assert rule.tempo[0] <= rule.tempo[1] and rule.velocity[1] <= 127
         assert rule.why
-    assert synth.MOOD_RULES["sad"].tempo[1] < synth.MOOD_RULES["exciting"].tempo[0]
-    assert {"minor", "aeolian"} >= set(synth.MOOD_RULES["sad"].modes)
-    rows = synth.mood_rules_table()
+    assert moodset.MOOD_RULES["sad"].tempo[1] < moodset.MOOD_RULES["exciting"].tempo[0]
+    assert {"minor", "aeolian"} >= set(moodset.MOOD_RULES["sad"].modes)
+    rows = moodset.mood_rules_table()
     assert len(rows) == 7 and json.dumps(rows)  # plain data
 
 
 def test_mood_arrangements_are_deterministic_and_inside_their_rules() -> None:
-    a = synth.mood_arrangement("angry", 3, seed=7)
-    assert a == synth.mood_arrangement("angry", 3, seed=7)
-    assert a != synth.mood_arrangement("angry", 3, seed=8)
-    for label, rule in synth.MOOD_RULES.items():
+    a = moodset.mood_arrangement("angry", 3, seed=7)
+    assert a == moodset.mood_arrangement("angry", 3, seed=7)
+    assert a != moodset.mood_arrangement("angry", 3, seed=8)
+    for label, rule in moodset.MOOD_RULES.items():
         for i in range(5):
-            arr = synth.mood_arrangement(label, i, seed=1)
+            arr = moodset.mood_arrangement(label, i, seed=1)
             assert arr.mode in rule.modes
             assert rule.tempo[0] <= arr.tempo <= rule.tempo[1]
             assert rule.velocity[0] <= arr.velocity <= rule.velocity[1]
@@ -81,12 +81,12 @@ def test_mood_arrangements_are_deterministic_and_inside_their_rules() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[synth.DemoPiece]]:
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[library.DemoPiece]]:
     out = tmp_path_factory.mktemp("demo")
-    return out, synth.render_demo_library(out, only=DEMO_SUBSET)
+    return out, library.render_demo_library(out, only=DEMO_SUBSET)
 
 
-def test_demo_pieces_decode_bounded_and_loud_enough(demo_dir: tuple[Path, list[synth.DemoPiece]]) -> None:
+def test_demo_pieces_decode_bounded_and_loud_enough(demo_dir: tuple[Path, list[library.DemoPiece]]) -> None:
     out, pieces = demo_dir
     assert len(pieces) == 3 and all(p.rendered for p in pieces)
     suffixes = {p.path.suffix for p in pieces}
@@ -99,21 +99,21 @@ def test_demo_pieces_decode_bounded_and_loud_enough(demo_dir: tuple[Path, list[s
         assert np.sqrt(np.mean(audio**2)) > 0.01  # not silent
         assert np.abs(audio).max() <= 1.0
         assert p.moods and set(p.moods) <= set(AUDIOSET_MOODS)
-        assert p.program_name == synth.program_name(p.program)
-    assert (out / synth.MANIFEST).is_file()
+        assert p.program_name == theory.program_name(p.program)
+    assert (out / render.MANIFEST).is_file()
 
 
-def test_demo_is_idempotent(demo_dir: tuple[Path, list[synth.DemoPiece]]) -> None:
+def test_demo_is_idempotent(demo_dir: tuple[Path, list[library.DemoPiece]]) -> None:
     out, pieces = demo_dir
     stamps = {p.path: p.path.stat().st_mtime_ns for p in pieces}
-    again = synth.render_demo_library(out, only=DEMO_SUBSET)
+    again = library.render_demo_library(out, only=DEMO_SUBSET)
     assert [p.path for p in again] == [p.path for p in pieces]
     assert not any(p.rendered for p in again)
     assert {p.path: p.path.stat().st_mtime_ns for p in again} == stamps
 
 
 def test_demo_library_has_many_characters_and_formats() -> None:
-    specs = synth._demo_specs()
+    specs = library._demo_specs()
     assert len(specs) >= 12
     assert {Path(rel).suffix for rel, *_ in specs} == {".ogg", ".flac", ".wav"}
     moods = {m for *_, ms, _ in specs for m in ms}
@@ -125,12 +125,12 @@ def test_demo_library_has_many_characters_and_formats() -> None:
 
 
 @pytest.fixture(scope="module")
-def mood_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[synth.LabelledPiece]]:
+def mood_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[moodset.LabelledPiece]]:
     out = tmp_path_factory.mktemp("moods")
-    return out, synth.render_mood_set(out, 1, seed=0, seconds=6.0)
+    return out, moodset.render_mood_set(out, 1, seed=0, seconds=6.0)
 
 
-def test_mood_set_layout(mood_dir: tuple[Path, list[synth.LabelledPiece]]) -> None:
+def test_mood_set_layout(mood_dir: tuple[Path, list[moodset.LabelledPiece]]) -> None:
     out, pieces = mood_dir
     assert sorted(p.label for p in pieces) == sorted(AUDIOSET_MOODS)
     assert sorted(d.name for d in (out / "audio").iterdir()) == sorted(AUDIOSET_MOODS)
@@ -140,16 +140,16 @@ def test_mood_set_layout(mood_dir: tuple[Path, list[synth.LabelledPiece]]) -> No
         assert audio.ndim == 1 and rate == 22050
         assert len(audio) / rate <= 6.0 + 1e-6
         assert np.sqrt(np.mean(audio**2)) > 0.005
-    manifest = json.loads((out / synth.MANIFEST).read_text())
+    manifest = json.loads((out / render.MANIFEST).read_text())
     assert len(manifest["moods"]) == 7 and len(manifest["rules"]) == 7
 
 
-def test_mood_set_is_idempotent_and_deterministic(mood_dir: tuple[Path, list[synth.LabelledPiece]], tmp_path: Path) -> None:
+def test_mood_set_is_idempotent_and_deterministic(mood_dir: tuple[Path, list[moodset.LabelledPiece]], tmp_path: Path) -> None:
     out, pieces = mood_dir
-    again = synth.render_mood_set(out, 1, seed=0, seconds=6.0)
+    again = moodset.render_mood_set(out, 1, seed=0, seconds=6.0)
     assert not any(p.rendered for p in again)
     # the same seed elsewhere gives the same samples
-    other = synth.render_mood_set(tmp_path, 1, seed=0, seconds=6.0, labels=["funny"])
+    other = moodset.render_mood_set(tmp_path, 1, seed=0, seconds=6.0, labels=["funny"])
     first = next(p for p in pieces if p.label == "funny")
     assert other[0].path.name == first.path.name
     assert np.array_equal(sf.read(other[0].path)[0], sf.read(first.path)[0])
@@ -165,7 +165,7 @@ def _onset_rate_and_level(path: Path) -> tuple[float, float]:
 
 
 def test_rules_make_measurable_differences(tmp_path: Path) -> None:
-    pieces = synth.render_mood_set(tmp_path, 2, seed=0, seconds=6.0, labels=["exciting", "sad"])
+    pieces = moodset.render_mood_set(tmp_path, 2, seed=0, seconds=6.0, labels=["exciting", "sad"])
     stats = {label: np.mean([_onset_rate_and_level(p.path) for p in pieces if p.label == label], axis=0) for label in ("exciting", "sad")}
     assert stats["exciting"][0] > 1.5 * stats["sad"][0]  # more note onsets per second
     assert stats["exciting"][1] > stats["sad"][1] + 1.0  # louder
@@ -190,7 +190,7 @@ def test_turns_story_sidecar_matches_its_text() -> None:
 
 
 def test_demo_story_is_packaged_and_long_enough() -> None:
-    text = (Path(synth.__file__).parent / "data" / "demo_story.md").read_text()
+    text = (Path(library.__file__).parents[1] / "data" / "demo_story.md").read_text()
     assert text.startswith("# ")
     assert len(re.findall(r"^## ", text, flags=re.M)) == 2
     assert 900 <= len(text.split()) <= 1400

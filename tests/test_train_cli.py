@@ -19,7 +19,7 @@ def result_version(model: Path) -> str:
 
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from storyscore.demo.synth import render_mood_set
+    from storyscore.demo.moodset import render_mood_set
 
     root = tmp_path_factory.mktemp("labelled")
     render_mood_set(root, per_class=5, seconds=6.0)

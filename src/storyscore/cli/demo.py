@@ -30,7 +30,7 @@ def _check_extra() -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_extra()
-    from storyscore.demo.synth import render_demo_library
+    from storyscore.demo.library import render_demo_library
     from storyscore.soundtrack.export import write_outputs
 
     out = Path(args.dir).expanduser().resolve()

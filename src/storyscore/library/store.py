@@ -285,7 +285,8 @@ class Store:
         stale = {r[2] for r in rows} - {version}
         if stale:
             raise StoreVersionError(f"{self.path}: vectors of space {space!r} are version {sorted(stale)[0]!r}, "
-                                    f"this is {version!r}; re-run `storyscore index --rebuild`")
+                                    f"this is {version!r}; re-run `storyscore index DIR...` (the readings are redone from the "
+                                    "stored analyses, no audio decoded)")
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         return ids, mat
