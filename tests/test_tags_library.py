@@ -299,3 +299,60 @@ def test_without_ffmpeg_each_file_is_one_line_and_one_summary(tmp_path: Path, ca
     monkeypatch.undo()  # ffmpeg "installed": the files skipped for want of it are tried again
     code, out, err = _cli(capsys, "index", str(music), "--db", db, "-q")
     assert code == 0 and out.startswith("2 added") and "0 skipped" in out and err == ""
+
+
+def test_the_web_library_and_match_carry_the_tags(tagged) -> None:
+    import threading
+    import urllib.request
+
+    from storyscore.web.server import make_server
+
+    root, _, _ = tagged
+    server, engine = make_server(root / "lib.sqlite", "fused", port=0, quiet=True, header_timeout=2.0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    url = f"http://{host}:{port}"
+    try:
+        with urllib.request.urlopen(url + "/api/library", timeout=60) as r:
+            rows = {Path(t["path"]).name: t for t in json.loads(r.read())["tracks"]}
+        assert (rows["march.ogg"]["name"], rows["march.ogg"]["album"], rows["march.ogg"]["genre"]) == (
+            "Iron Host – March", "Battles", "Metal")
+        with urllib.request.urlopen(url + "/api/session", timeout=60) as r:
+            token = json.loads(r.read())["token"]
+        request = urllib.request.Request(url + "/api/match", method="POST",
+                                         data=json.dumps({"text": "The army charged.", "top": 3}).encode(),
+                                         headers={"Content-Type": "application/json", "X-Storyscore-Token": token})
+        with urllib.request.urlopen(request, timeout=120) as r:
+            results = json.loads(r.read())["results"]
+        assert all({"title", "artist", "album"} <= set(res) for res in results)
+        _library_page_shows_the_tags(url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        engine.close()
+
+
+def _library_page_shows_the_tags(url: str) -> None:
+    """The page in Chromium (as test_browser.py drives it): the library table's names and album column, and
+    its filter finding tracks by album."""
+    from test_browser import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: install it (as root: apt-get install -y chromium, "
+                    "which `make setup` does) or set STORYSCORE_CHROMIUM")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(url + "/")
+            page.click("nav button[data-tab=library]")
+            page.wait_for_selector("#lib-table tr.track")
+            page.fill("#lib-filter", "battles")
+            rows = page.locator("#lib-table tr.track")
+            assert rows.count() == 2
+            cells = sorted(tuple(rows.nth(k).locator("td").all_inner_texts()[:2]) for k in range(2))
+            assert cells == [("Iron Host – Chase", "Battles"), ("Iron Host – March", "Battles")]
+        finally:
+            browser.close()
