@@ -82,12 +82,15 @@ class StoryscorePlugin(BeetsPlugin):
         try:
             if text is None:
                 text = api.read_story(opts.file).text
-            items = {_item_path(item): item for item in lib.items(query)}
-            if not items:
+            found_items = list(lib.items(query))
+            if not found_items:
                 raise ui.UserError(f"no beets items match {' '.join(query)!r}" if query else "the beets library is empty")
+            items = {_item_path(item): item for item in found_items}
+            # the library records a file by the path it was indexed under: resolved, or through a symlink
+            paths = frozenset(items) | {os.path.abspath(os.fsdecode(item.path)) for item in found_items}
             top = opts.top if opts.top is not None else self.config["top"].get(int)
             found = api.match(text, db=self._db(), top=top, space=opts.space or self.config["space"].as_str(),
-                              where=TrackFilter(paths=frozenset(items)))
+                              where=TrackFilter(paths=paths))
         except StoryscoreError as exc:
             raise ui.UserError(str(exc)) from None
         passage = found["passage"]

@@ -166,12 +166,18 @@ class Store:
         """Libraries made before file tags were stored get their columns, empty: the tags are read by the
         next `index` in a quick pass (no audio decoded), so no rebuild is needed for them. Tags carry no
         part of the analysis, so the pipeline version stays."""
-        have = {row[1] for row in self.conn.execute("PRAGMA table_info(tracks)")}
-        missing = [c for c in (*TAG_COLUMNS, "file_tags") if c not in have]
-        if missing:
-            with self.transaction():
-                for column in missing:
+        def missing() -> list[str]:
+            have = {row[1] for row in self.conn.execute("PRAGMA table_info(tracks)")}
+            return [c for c in (*TAG_COLUMNS, "file_tags") if c not in have]
+
+        if not missing():
+            return
+        try:
+            with self.transaction():  # looked at again under the write lock: another process may have added them
+                for column in missing():
                     self.conn.execute(f"ALTER TABLE tracks ADD COLUMN {column} TEXT")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot add the tag columns to this older library ({exc})") from None
 
     def _check_version(self, rebuild: bool) -> None:
         row = self.conn.execute("SELECT value FROM meta WHERE key='pipeline_version'").fetchone()
