@@ -227,6 +227,19 @@ def test_a_broken_mp4_atom_is_a_problem(tmp_path: Path) -> None:
     assert (tags.title, tags.track_number, tags.year) == (EXPECTED.title, None, 1999)
 
 
+@needs_ffmpeg
+def test_empty_frames_are_no_problem_and_other_writers_mood_frames_are_read(tmp_path: Path) -> None:
+    from mutagen.id3 import TXXX
+    from mutagen.mp3 import MP3
+
+    path = _mp3_with_frames(tmp_path, "03 - sparse.mp3", TIT2="", TPE1="")
+    audio = MP3(path)
+    audio.tags.add(TXXX(encoding=3, desc="mood", text=["calm;dark"]))  # as ffmpeg writes it
+    audio.save()
+    tags = read_tags(path)
+    assert (tags.title, tags.artist, tags.moods, tags.problems) == ("sparse", None, ("calm", "dark"), ())
+
+
 def test_broken_vorbis_values_and_junk_files_never_raise(tmp_path: Path) -> None:
     from mutagen.flac import FLAC
 

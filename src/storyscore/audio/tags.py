@@ -302,7 +302,7 @@ def _id3_frame_check(path: Path, tags: Any, offset: int) -> tuple[list[tuple[str
         n = _syncsafe(frame_size) if header[3] == 4 else struct.unpack(">I", frame_size)[0]
         name = frame_id.decode("ascii")
         field = wanted.get(name)
-        data = body[pos + 10:pos + 10 + n]
+        data, format_flags = body[pos + 10:pos + 10 + n], body[pos + 9]
         pos += 10 + n
         if field is None or not n or field in recovered:
             continue
@@ -310,16 +310,19 @@ def _id3_frame_check(path: Path, tags: Any, offset: int) -> tuple[list[tuple[str
         if pos > len(body):
             problems.append((field, f"{label}: the ID3 frame {name} is truncated"))
             continue
-        if any(_text(v) for v in _id3_values(tags, name)) or (name == "TYER" and tags.getall("TDRC")):
+        parsed = _id3_values(tags, name) or (tags.getall("TDRC") if name == "TYER" else [])
+        if any(_text(v) for v in parsed):
             continue
-        encoding = _ID3_TEXT_ENCODINGS.get(data[0])
+        # mutagen dropped the frame, or emptied it: what do its bytes say? (Compressed, encrypted or
+        # unsynchronised frames are mutagen's to read: only a dropped one is reported.)
+        encoding = _ID3_TEXT_ENCODINGS.get(data[0]) if not format_flags else None
         try:
-            text = _text(data[1:].decode(encoding)) if encoding else ""
+            text = _text(data[1:].decode(encoding)) if encoding else None
         except UnicodeDecodeError:
-            text = ""
+            text = None
         if text:
             recovered[field] = [text]
-        else:
+        elif text is None and not (format_flags and parsed):
             problems.append((field, f"{label}: the ID3 frame {name} is unreadable"))
     return problems, recovered
 
