@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
+
 CHROMIUM = os.environ.get("STORYSCORE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 STORY = "\n\n".join([
     "# The Storm",

@@ -14,6 +14,8 @@ import pytest
 
 from storyscore.cli import main
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
+
 DATA = Path(__file__).parent / "data"
 
 

@@ -6,11 +6,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from test_plan_fakes import KEYWORDS, FakeMatcher, track
 
 from storyscore.soundtrack.planner import make_plan
 from storyscore.story.reader import read_story
 from storyscore.types import PlanOptions
+
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
 
 
 def test_one_megabyte_story(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from storyscore.text.finetune import TextTop, bottom_hidden
 from storyscore.training.evaluation import evaluate_heads
 from storyscore.training.trainer import TrainConfig, train
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
+
 SHORT = [
     "The king wept.",
     "She laughed at the silly dog, then ran home through the warm rain to her mother.",

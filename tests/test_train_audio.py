@@ -24,6 +24,8 @@ from storyscore.training.audio_trainer import (
     train_two_branch_audio,
 )
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
+
 SR = 16000
 SECONDS = 6.0
 # text label → mood (manual mapping: anger→angry, fear→scary, joy→happy/exciting/funny, sadness→sad)

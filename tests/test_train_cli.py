@@ -10,6 +10,8 @@ import pytest
 
 from storyscore.cli import main
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
+
 DEV = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "dev_passages.csv"
 
 

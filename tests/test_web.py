@@ -16,6 +16,8 @@ import pytest
 
 from storyscore.library.indexer import index_paths
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
+
 
 @pytest.fixture(scope="module")
 def served(web_server: Any) -> tuple[str, Path, Path]:

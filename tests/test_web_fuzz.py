@@ -9,8 +9,11 @@ import json
 import urllib.request
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
 
 EXAMPLES = 25
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
+
 
 def _request(url: str, method: str = "GET", body: bytes | None = None,
              headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, Any, bytes]:
