@@ -14,6 +14,7 @@ from conftest import tone, write_audio
 
 pytest.importorskip("beets", reason="the beets plugin needs the `beets` extra (pip install storyscore[beets])")
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
 BEET = Path(sys.executable).with_name("beet")
 TRACKS = [  # file, artist, album, title, genre, audio
     ("calm/dawn.flac", "Calm Ensemble", "Quiet Hours", "Dawn", "Ambient", dict(bpm=60, amp=0.15)),

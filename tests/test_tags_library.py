@@ -17,6 +17,7 @@ from conftest import tone, write_audio
 
 from storyscore.cli import main
 
+pytestmark = pytest.mark.slow  # real models, servers or browsers: `pytest -m 'not slow'` skips these
 FFMPEG = shutil.which("ffmpeg")
 SR = 22050
 # file, artist, album, genre, title (None: left untagged), (notes, bpm, amp)
