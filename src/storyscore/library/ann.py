@@ -104,7 +104,8 @@ class SearchForm:
     vectors and a transformed query; and the exact score given the library statistics."""
 
     kind = ""
-    metrics: dict[str, str] = {"main": "ip"}  # part → usearch metric ("ip" or "l2sq")
+    metrics: dict[str, str] = {"main": "ip"}  # part → usearch metric ("ip", "l2sq" or "cos")
+    pool_scale: dict[str, int] = {}  # part → how many times the pool it proposes (default once)
     sample_size = 0
 
     def library_stats(self, raw: np.ndarray) -> Stats:
@@ -197,6 +198,7 @@ class FusedForm(SearchForm):
 
     kind = "fused"
     metrics = {"va": "l2sq", "joint": "cos"}
+    pool_scale = {"joint": 2}  # at 1M tracks: recall@10 .984 with 512 joint candidates, .969 with 256
     sample_size = SAMPLE_SIZE
     near_quantile = 0.01  # d0: this quantile of the sampled (V, A) distances to the query
 
@@ -604,14 +606,15 @@ class SpaceIndex:
         self._views, self._manifest = {}, None
 
     def candidates(self, text: np.ndarray, pool: int = POOL) -> np.ndarray:
-        """Track ids (ascending, unique) the index proposes for one query: the best `pool` of each part."""
+        """Track ids (ascending, unique) the index proposes for one query: the best `pool` of each part (times
+        the form's `pool_scale` for that part)."""
         if not self._views and not self.open():
             raise FileNotFoundError(f"{self.manifest_path}: no index")
         found = []
         for part, query in self.form.query_vectors(text, self._frame, self._sample).items():
-            view = self._views[part]
-            view.expansion_search = max(pool, 64)
-            found.append(np.asarray(view.search(np.ascontiguousarray(query[0], dtype=np.float32), pool).keys,
+            view, count = self._views[part], pool * self.form.pool_scale.get(part, 1)
+            view.expansion_search = max(count, 64)
+            found.append(np.asarray(view.search(np.ascontiguousarray(query[0], dtype=np.float32), count).keys,
                                     dtype=np.int64))
         return np.unique(np.concatenate(found))
 
