@@ -238,10 +238,12 @@ def main() -> None:
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     rows = [r for r in previous.get("rows", []) if (r["n"], r["space"]) not in
             {(n, s) for n in args.sizes for s in args.spaces}]
-    e2e = previous.get("end_to_end")
+    e2e = previous.get("end_to_end") or {}
+    if "n" in e2e:  # one run, as the first version of this script wrote it
+        e2e = {str(e2e["n"]): e2e}
     if args.end_to_end:
-        e2e = {**end_to_end(args.end_to_end, args.runs), "code": code_version(),
-               "load_avg": [round(x, 2) for x in os.getloadavg()]}
+        e2e[str(args.end_to_end)] = {**end_to_end(args.end_to_end, args.runs), "code": code_version(),
+                                     "load_avg": [round(x, 2) for x in os.getloadavg()]}
     work = Path(tempfile.mkdtemp(prefix="search_scale_", dir=HERE / ".cache" if (HERE / ".cache").is_dir() else None))
     try:
         for n in args.sizes:
