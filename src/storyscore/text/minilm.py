@@ -1,30 +1,30 @@
-"""all-MiniLM-L6-v2 in plain torch: the packaged WordPiece tokenizer (`tokenizers`) and a BERT encoder.
+"""all-MiniLM-L6-v2 without sentence-transformers, transformers or torch: the packaged WordPiece tokenizer
+(`tokenizers`) and the BERT forward pass in numpy (float32).
 
-This replaces sentence-transformers/transformers at inference (importing them costs seconds of cold start).
-It follows the sentence-transformers pipeline of the packaged model (modules.json): Transformer (BERT,
-inputs truncated to ``max_seq_length`` word pieces, [CLS] and [SEP] included, padded to the longest of the
-batch) → mean pooling over the attention mask (1_Pooling) → L2 normalisation (Normalize). Texts are batched
-longest first, as `SentenceTransformer.encode` does, so batches pad the same way.
-
-The modules and their parameter names are those of transformers' `BertModel` (``embeddings.*``,
-``encoder.layer.N.attention.self.query`` ...), so the packaged safetensors load as they are and fine-tuned
-top layers (`storyscore.text.finetune`) keep their state-dict keys. Equivalence with sentence-transformers
-is tested in tests/test_text_encoder_fast.py.
+Importing sentence-transformers/transformers costs seconds of cold start and torch alone more than a second,
+while one passage needs milliseconds of arithmetic; so inference runs here, in numpy, and torch is loaded
+only to fine-tune (`storyscore.text.bert_torch`, the same network as torch modules). It follows the
+sentence-transformers pipeline of the packaged model (modules.json): Transformer (BERT, inputs truncated to
+``max_seq_length`` word pieces, [CLS] and [SEP] included, padded to the longest of the batch) → mean pooling
+over the attention mask (1_Pooling) → L2 normalisation (Normalize). Texts are batched longest first, as
+`SentenceTransformer.encode` does, so batches pad the same way. Equivalence with sentence-transformers (to
+1e-5) is tested in tests/test_text_encoder_fast.py.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 
 
-class _Config:
+class Config:
+    """The packaged BERT's config.json, checked for what this implementation supports."""
+
+
     def __init__(self, raw: dict[str, Any]) -> None:
         self.vocab_size = int(raw["vocab_size"])
         self.hidden_size = int(raw["hidden_size"])
@@ -41,186 +41,198 @@ class _Config:
             raise ValueError("only BERT with GELU and absolute positions is supported")
 
 
-class Embeddings(nn.Module):
-    def __init__(self, c: _Config) -> None:
-        super().__init__()
-        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
-        self.position_embeddings = nn.Embedding(c.max_positions, c.hidden_size)
-        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.eps)
-        self.dropout = nn.Dropout(c.hidden_dropout)
+class MiniLMFiles:
+    """The packaged model's folder: config, pipeline check, tokenizer and weights (as numpy arrays)."""
 
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
-        positions = torch.arange(input_ids.shape[1], device=input_ids.device)[None, :]
-        # the order of the sums is transformers' (float rounding)
-        h = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
-        h = h + self.position_embeddings(positions)
-        return self.dropout(self.LayerNorm(h))
-
-
-class SelfAttention(nn.Module):
-    def __init__(self, c: _Config) -> None:
-        super().__init__()
-        self.num_heads = c.num_heads
-        self.head_size = c.hidden_size // c.num_heads
-        self.query = nn.Linear(c.hidden_size, c.hidden_size)
-        self.key = nn.Linear(c.hidden_size, c.hidden_size)
-        self.value = nn.Linear(c.hidden_size, c.hidden_size)
-        self.dropout = nn.Dropout(c.attention_dropout)
-
-    def forward(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        shape = (*h.shape[:-1], self.num_heads, self.head_size)
-        q = self.query(h).view(shape).transpose(1, 2)
-        k = self.key(h).view(shape).transpose(1, 2)
-        v = self.value(h).view(shape).transpose(1, 2)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                             dropout_p=self.dropout.p if self.training else 0.0,
-                                             scale=self.head_size ** -0.5)
-        return out.transpose(1, 2).reshape(h.shape).contiguous()
-
-
-class _DenseNorm(nn.Module):
-    """dense → dropout → LayerNorm(· + residual): BertSelfOutput and BertOutput."""
-
-    def __init__(self, n_in: int, c: _Config) -> None:
-        super().__init__()
-        self.dense = nn.Linear(n_in, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.eps)
-        self.dropout = nn.Dropout(c.hidden_dropout)
-
-    def forward(self, h: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(self.dense(h)) + residual)
-
-
-class Attention(nn.Module):
-    def __init__(self, c: _Config) -> None:
-        super().__init__()
-        self.self = SelfAttention(c)
-        self.output = _DenseNorm(c.hidden_size, c)
-
-    def forward(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        return self.output(self.self(h, mask), h)
-
-
-class Intermediate(nn.Module):
-    def __init__(self, c: _Config) -> None:
-        super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.intermediate_size)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return F.gelu(self.dense(h))
-
-
-class Layer(nn.Module):
-    """One BERT layer; `mask` is additive, (B, 1, 1, L) (0 keep, the dtype's minimum for padding)."""
-
-    def __init__(self, c: _Config) -> None:
-        super().__init__()
-        self.attention = Attention(c)
-        self.intermediate = Intermediate(c)
-        self.output = _DenseNorm(c.intermediate_size, c)
-
-    def forward(self, h: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        a = self.attention(h, mask)
-        return self.output(self.intermediate(a), a)
-
-
-class Encoder(nn.Module):
-    def __init__(self, c: _Config) -> None:
-        super().__init__()
-        self.layer = nn.ModuleList(Layer(c) for _ in range(c.num_layers))
-
-
-class Bert(nn.Module):
-    """BERT without its pooler: (input ids, token types, 1/0 mask) → last hidden states (B, L, H)."""
-
-    def __init__(self, c: _Config) -> None:
-        super().__init__()
-        self.config = c
-        self.embeddings = Embeddings(c)
-        self.encoder = Encoder(c)
-
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor,
-                attention_mask: torch.Tensor) -> torch.Tensor:
-        h = self.embeddings(input_ids, token_type_ids)
-        add = additive_mask(attention_mask, h.dtype)
-        for layer in self.encoder.layer:
-            h = layer(h, add)
-        return h
-
-
-def additive_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """(B, L) 1/0 attention mask → (B, 1, 1, L) additive mask (0 keep, dtype's minimum for padding)."""
-    m = mask[:, None, None, :].to(dtype)
-    return (1.0 - m) * torch.finfo(dtype).min
-
-
-class MiniLM:
-    """The packaged sentence encoder: `encode(texts)` → (n, H) unit float32 rows."""
-
-    def __init__(self, model_dir: str | Path) -> None:
-        from safetensors.torch import load_file
-        from tokenizers import Tokenizer
-
+    def __init__(self, model_dir: Path) -> None:
         d = Path(model_dir)
+        self.dir = d
         self.max_seq_length = int(json.loads((d / "sentence_bert_config.json").read_text())["max_seq_length"])
         pooling = json.loads((d / "1_Pooling" / "config.json").read_text())
         modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((d / "modules.json").read_text())]
         if modules != ["Transformer", "Pooling", "Normalize"] or not pooling.get("pooling_mode_mean_tokens") or any(
                 v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens"):
             raise ValueError(f"unexpected sentence-transformers pipeline in {d}: {modules}, {pooling}")
-        # built on the meta device and given the file's tensors (assign): no random initialisation to throw
-        # away, no copy (a third of a cold `match` before)
-        with torch.device("meta"):
-            self.bert = Bert(_Config(json.loads((d / "config.json").read_text())))
-        state = {k: v for k, v in load_file(str(d / "model.safetensors")).items()
-                 if not k.startswith("pooler.") and k != "embeddings.position_ids"}
-        self.bert.load_state_dict(state, strict=True, assign=True)
-        self.bert.eval().requires_grad_(False)
-        self.tokenizer = Tokenizer.from_file(str(d / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
-        self._pad_id = int(self.tokenizer.token_to_id("[PAD]"))
+        self.config = Config(json.loads((d / "config.json").read_text()))
 
-    @property
-    def dim(self) -> int:
-        return self.bert.config.hidden_size
+    def weights(self) -> dict[str, np.ndarray]:
+        """The BERT's parameters by transformers' names (the pooler and position-id buffer left out)."""
+        from safetensors.numpy import load_file
 
-    def tokenize(self, texts: list[str], max_tokens: int | None = None) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in load_file(str(self.dir / "model.safetensors")).items()
+                if not k.startswith("pooler.") and k != "embeddings.position_ids"}
+
+    @cached_property
+    def tokenizer(self) -> Any:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(self.dir / "tokenizer.json"))
+        tok.no_padding()
+        tok.no_truncation()
+        return tok
+
+    def tokenize(self, texts: list[str], max_tokens: int | None = None) -> dict[str, np.ndarray]:
         """Word pieces of `texts` ([CLS] … [SEP], truncated to `max_tokens`, default the model's window),
         padded to the longest: input_ids, token_type_ids, attention_mask (B, L) int64."""
         limit = max_tokens or self.max_seq_length
-        encs = self.tokenizer.encode_batch(list(texts))
+        pad_id = int(self.tokenizer.token_to_id("[PAD]"))
         rows = []
-        for e in encs:
+        for e in self.tokenizer.encode_batch(list(texts)):
             ids = e.ids
             if len(ids) > limit:  # keep [CLS] + the first pieces + [SEP], as the HF tokenizer's truncation does
                 ids = ids[:limit - 1] + ids[-1:]
             rows.append(ids)
         width = max(len(r) for r in rows)
-        input_ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+        input_ids = np.full((len(rows), width), pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for i, r in enumerate(rows):
             input_ids[i, :len(r)] = r
             mask[i, :len(r)] = 1
-        return {"input_ids": torch.from_numpy(input_ids), "token_type_ids": torch.zeros_like(torch.from_numpy(mask)),
-                "attention_mask": torch.from_numpy(mask)}
+        return {"input_ids": input_ids, "token_type_ids": np.zeros_like(mask), "attention_mask": mask}
+
+
+_ERF_P = np.float32(0.3275911)
+_ERF_A = tuple(np.float32(c) for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """BERT's exact GELU, x·Φ(x), with erf to about 2e-7 (Abramowitz & Stegun 7.1.26): numpy has no erf,
+    and scipy.special costs a third of a second to import.
+
+    With a = |x| and erfc(a/√2) = poly(t)·exp(-a²/2), t = 1/(1 + p·a/√2): GELU(x) = max(x, 0) − a·erfc/2,
+    computed in place (this is most of the arithmetic outside the matrix products).
+    """
+    a = np.abs(x)
+    t = a * np.float32(0.5 ** 0.5 * 0.3275911)
+    t += np.float32(1.0)
+    np.reciprocal(t, out=t)
+    poly = np.full_like(t, _ERF_A[0])
+    for c in _ERF_A[1:]:
+        poly *= t
+        poly += c
+    poly *= t
+    e = a * a
+    e *= np.float32(-0.5)
+    np.exp(e, out=e)
+    poly *= e
+    poly *= a
+    poly *= np.float32(0.5)
+    out = np.maximum(x, np.float32(0.0))
+    out -= poly
+    return out
+
+
+def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axis=-1, keepdims=True)
+    return centred / np.sqrt(var + eps) * weight + bias
+
+
+class NumpyBert:
+    """BERT without its pooler, forward only: (input ids, token types, 1/0 mask) → last hidden states."""
+
+    def __init__(self, config: Config, weights: dict[str, np.ndarray]) -> None:
+        self.config = config
+        self.w = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
+        # Linear layers as x @ W.T: keep W.T contiguous once
+        for k in [k for k in self.w if k.endswith(".weight") and self.w[k].ndim == 2 and "embeddings" not in k]:
+            self.w[k] = np.ascontiguousarray(self.w[k].T)
+
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        # as one 2-D product: numpy's stacked (3-D) matmul does not reach BLAS and is 40x slower here
+        w = self.w[f"{name}.weight"]
+        return (x.reshape(-1, w.shape[0]) @ w + self.w[f"{name}.bias"]).reshape(*x.shape[:-1], w.shape[1])
+
+    def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
+        return layer_norm(x, self.w[f"{name}.weight"], self.w[f"{name}.bias"], self.config.eps)
+
+    def __call__(self, input_ids: np.ndarray, token_type_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        c, w = self.config, self.w
+        batch, length = input_ids.shape
+        # the order of the sums is transformers' (float rounding)
+        h = w["embeddings.word_embeddings.weight"][input_ids] + w["embeddings.token_type_embeddings.weight"][token_type_ids]
+        h = h + w["embeddings.position_embeddings.weight"][:length][None, :, :]
+        h = self._norm(h, "embeddings.LayerNorm")
+        heads, size = c.num_heads, c.hidden_size // c.num_heads
+        add = np.where(attention_mask[:, None, :] > 0, 0.0, np.finfo(np.float32).min).astype(np.float32)  # (B, 1, L)
+        scale = np.float32(size ** -0.5)
+        for i in range(c.num_layers):
+            p = f"encoder.layer.{i}"
+
+            def heads_first(x: np.ndarray) -> np.ndarray:  # (B, L, H) → contiguous (B, heads, L, size)
+                return np.ascontiguousarray(x.reshape(batch, length, heads, size).transpose(0, 2, 1, 3))
+
+            q = heads_first(self._dense(h, f"{p}.attention.self.query") * scale)
+            k = heads_first(self._dense(h, f"{p}.attention.self.key"))
+            v = heads_first(self._dense(h, f"{p}.attention.self.value"))
+            ctx = np.empty((batch, heads, length, size), dtype=np.float32)
+            for b in range(batch):  # 2-D products per item and head (see `_dense`)
+                for j in range(heads):
+                    scores = q[b, j] @ k[b, j].T
+                    scores += add[b]
+                    scores -= scores.max(axis=-1, keepdims=True)
+                    np.exp(scores, out=scores)
+                    scores /= scores.sum(axis=-1, keepdims=True)
+                    np.matmul(scores, v[b, j], out=ctx[b, j])
+            ctx = ctx.transpose(0, 2, 1, 3).reshape(batch, length, c.hidden_size)
+            a = self._norm(self._dense(ctx, f"{p}.attention.output.dense") + h, f"{p}.attention.output.LayerNorm")
+            inter = gelu(self._dense(a, f"{p}.intermediate.dense"))
+            h = self._norm(self._dense(inter, f"{p}.output.dense") + a, f"{p}.output.LayerNorm")
+        return h
+
+
+class MiniLM:
+    """The packaged sentence encoder: `encode(texts)` → (n, H) unit float32 rows.
+
+    A few texts (a query, a passage: up to `NUMPY_MAX_TEXTS`) run through the numpy forward, so a cold
+    `match` never imports torch; more run through the same network in torch (`text.bert_torch`), whose
+    multi-threaded kernels are about twice as fast on a novel's thousands of chunks, where the one-off
+    import is amortised. Both give sentence-transformers' embeddings to 1e-5 and each other's to 1e-6.
+    """
+
+    NUMPY_MAX_TEXTS = 64
+
+    def __init__(self, model_dir: str | Path) -> None:
+        self.files = MiniLMFiles(Path(model_dir))
+        self.max_seq_length = self.files.max_seq_length
+        self.bert = NumpyBert(self.files.config, self.files.weights())
+
+    @property
+    def dim(self) -> int:
+        return self.files.config.hidden_size
+
+    def tokenize(self, texts: list[str], max_tokens: int | None = None) -> dict[str, np.ndarray]:
+        return self.files.tokenize(texts, max_tokens)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        forward = self.bert if len(texts) <= self.NUMPY_MAX_TEXTS else self._torch_forward()
         # longest first (sentence-transformers' order, with its np.argsort), so batches pad alike
         order = np.argsort([-len(t) for t in texts])
-        with torch.inference_mode():
-            for s in range(0, len(order), batch_size):
-                idx = order[s:s + batch_size]
-                enc = self.tokenize([texts[i] for i in idx])
-                h = self.bert(enc["input_ids"], enc["token_type_ids"], enc["attention_mask"])
-                m = enc["attention_mask"][..., None].to(h.dtype)
-                pooled = (h * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
-                out[idx] = F.normalize(pooled, p=2, dim=-1).numpy()
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            enc = self.tokenize([texts[i] for i in idx])
+            h = forward(enc["input_ids"], enc["token_type_ids"], enc["attention_mask"])
+            m = enc["attention_mask"][..., None].astype(np.float32)
+            pooled = (h * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+            out[idx] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return out
 
+    def _torch_forward(self) -> Any:
+        """numpy in, numpy out, through `bert_torch.torch_bert` (loaded on first use)."""
+        import torch
 
-__all__ = ["Bert", "Layer", "MiniLM", "additive_mask"]
+        from storyscore.text.bert_torch import torch_bert
+
+        bert = torch_bert(str(self.files.dir))
+
+        def forward(input_ids: np.ndarray, token_type_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                return bert(torch.from_numpy(input_ids), torch.from_numpy(token_type_ids),
+                            torch.from_numpy(attention_mask)).numpy()
+
+        return forward
+
+
+__all__ = ["Config", "MiniLM", "MiniLMFiles", "NumpyBert", "gelu", "layer_norm"]
