@@ -22,8 +22,9 @@ every stored vector nor scores every track.
 transformed query (`SearchForm`), whose library statistics (the `va` standardisation, the `tagwords`
 centring, the moments `fused` needs) are computed from all stored vectors when the index is built or
 updated, and saved with it. The index only proposes candidates: the best `pool` per part by the metric,
-re-scored exactly by the space's own formula, on the stored vectors read back from the store for just those
-tracks (which also drops any track the store no longer holds), with the current library statistics. So
+re-scored exactly by the space's own formula, on the stored vectors of just those tracks (the copy saved
+with the index while the store is unchanged, else the store's: a track it no longer holds drops out), with
+the current library statistics. So
 the `va` and `tagwords` spaces' top-10 through the index equal exact search's whenever the true top-10 lie
 in the pool. `fused` averages row-z-scored `va` and `tagwords` scores, whose per-query mean and standard
 deviation run over the whole library: the `tagwords` part's come exactly from the mean and covariance of
@@ -35,7 +36,9 @@ the model's relevance matrix) or L2 on the raw vectors.
 
 **On disk**, beside the store: ``<db>.ann/<space>-<version hash>.json`` (the manifest: space, version,
 form, count, a fingerprint of the store's vectors, the store's change token, the statistics, file names)
-and one ``.usearch`` file per part (plus ``.ids.npy`` of the keys and, for `fused`, ``.sample.npy``).
+and one ``.usearch`` file per part, plus ``.ids.npy`` and ``.vectors.npy``: the store's vectors as they were
+(re-scoring reads its candidates' rows there, memory-mapped, while the store's change token is unchanged,
+and from the store otherwise), and for `fused` ``.sample.npy``.
 Files are written under new names and the manifest is replaced atomically last, so a reader or a crash
 never sees half an index. A missing, damaged or stale index is rebuilt (with progress) or updated in
 place: removed tracks are taken out, added ones put in, and ones whose transformed vector moved are
@@ -425,6 +428,7 @@ class SpaceIndex:
         self._stats: Stats = {}
         self._frame: Stats = {}
         self._sample = np.zeros((0, 0), dtype=np.float32)
+        self._saved: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros((0, 0), np.float32))
 
     # --- state on disk ---------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any] | None:
@@ -436,7 +440,10 @@ class SpaceIndex:
         if (not isinstance(m, dict) or m.get("format") != FORMAT or m.get("space") != self.space
                 or m.get("version") != self.version or m.get("form") != self.form.kind):
             return None
-        files = [p["file"] for p in m.get("parts", {}).values()] + [m.get("ids_file", ""), m.get("sample_file", "")]
+        files = [p["file"] for p in m.get("parts", {}).values()] + [m.get(f, "") for f in ("ids_file", "vectors_file",
+                                                                                           "sample_file")]
+        if not m.get("ids_file") or not m.get("vectors_file"):
+            return None
         if set(m.get("parts", {})) != set(self.form.metrics) or not all((self.folder / f).is_file() for f in files if f):
             return None
         return m
@@ -555,8 +562,9 @@ class SpaceIndex:
             name = f"{self.stem}.{part}.{token}.usearch"
             index.save(str(self.folder / name))
             parts[part] = {"file": name, "metric": self.form.metrics[part], "ndim": int(index.ndim)}
-        ids_file = f"{self.stem}.{token}.ids.npy"
+        ids_file, vectors_file = f"{self.stem}.{token}.ids.npy", f"{self.stem}.{token}.vectors.npy"
         _save_npy(self.folder / ids_file, ids)
+        _save_npy(self.folder / vectors_file, np.ascontiguousarray(raw, dtype=np.float32))
         sample_file = ""
         if self.form.sample_size:
             pick = np.sort(np.random.default_rng(0).permutation(len(ids))[:self.form.sample_size])
@@ -566,12 +574,12 @@ class SpaceIndex:
             "format": FORMAT, "space": self.space, "version": self.version, "form": self.form.kind,
             "count": len(ids), "built_count": built_count, "fingerprint": fp, "state": state,
             "stats": _stats_to_json(stats), "frame": _stats_to_json(frame), "parts": parts,
-            "ids_file": ids_file, "sample_file": sample_file,
+            "ids_file": ids_file, "vectors_file": vectors_file, "sample_file": sample_file,
             "engine": f"usearch {usearch.__version__}", "connectivity": CONNECTIVITY,
             "expansion_add": EXPANSION_ADD, "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         _write_json_atomic(self.manifest_path, manifest)
-        self._drop_files(keep={*(p["file"] for p in parts.values()), ids_file, sample_file})
+        self._drop_files(keep={*(p["file"] for p in parts.values()), ids_file, vectors_file, sample_file})
 
     def _drop_files(self, keep: set[str]) -> None:
         for path in self.folder.glob(f"{self.stem}.*"):
@@ -601,6 +609,8 @@ class SpaceIndex:
         self._stats, self._frame = _stats_from_json(m["stats"]), _stats_from_json(m["frame"])
         self._sample = (np.load(self.folder / m["sample_file"]) if m["sample_file"]
                         else np.zeros((0, 0), dtype=np.float32))
+        self._saved = (np.load(self.folder / m["ids_file"], mmap_mode="r"),
+                       np.load(self.folder / m["vectors_file"], mmap_mode="r"))
         self._manifest = m
         return True
 
@@ -623,7 +633,7 @@ class SpaceIndex:
     def search(self, text: np.ndarray, k: int, source: VectorSource, *, pool: int = POOL,
                allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(ids, scores) of the best k tracks for one query vector (1, d), best first: candidates from the
-        index, re-scored exactly on the store's vectors (tracks it no longer holds drop out). `allowed`
+        index, re-scored exactly on their stored vectors (tracks the store no longer holds drop out). `allowed`
         (ids) restricts the answer: the index is over-fetched, and exact search over the allowed tracks
         takes over when it is selective or too few candidates survive."""
         if not self._views and not self.open():
@@ -637,14 +647,27 @@ class SpaceIndex:
         cand = self.candidates(text, pool)
         if allowed is not None:
             cand = cand[sorted_member(allowed, cand)]
-        ids, raw = source.vectors_of(self.space, self.version, cand)
+        ids, raw = self._vectors_of(cand, source)
         if allowed is not None and len(ids) < k:
             return self._exact(text, allowed, k, source)
-        return exact_top(self.form, text, np.asarray(ids), raw, self._stats, self._sample, k)
+        return exact_top(self.form, text, ids, raw, self._stats, self._sample, k)
 
     def _exact(self, text: np.ndarray, ids: np.ndarray, k: int, source: VectorSource) -> tuple[np.ndarray, np.ndarray]:
-        live, raw = source.vectors_of(self.space, self.version, ids)
-        return exact_top(self.form, text, np.asarray(live), raw, self._stats, self._sample, k)
+        live, raw = self._vectors_of(ids, source)
+        return exact_top(self.form, text, live, raw, self._stats, self._sample, k)
+
+    def _vectors_of(self, ids: np.ndarray, source: VectorSource) -> tuple[np.ndarray, np.ndarray]:
+        """The stored vectors of these tracks (those the store holds): from the copy saved with the index
+        (memory-mapped; a few rows of a small file) while the store has not changed since, else from the
+        store (so a track it has dropped since is never served)."""
+        assert self._manifest is not None
+        if source.vectors_state(self.space, self.version) != self._manifest["state"]:
+            live, raw = source.vectors_of(self.space, self.version, ids)
+            return np.asarray(live, dtype=np.int64), raw
+        saved_ids, saved = self._saved
+        want = np.unique(np.asarray(ids, dtype=np.int64))
+        want = want[sorted_member(saved_ids, want)]
+        return want, np.asarray(saved[np.searchsorted(saved_ids, want)])
 
 
 # --- a store's indexes ----------------------------------------------------------------------------------
