@@ -171,7 +171,7 @@ def synthetic_store(n: int) -> Path:
     return db
 
 
-def end_to_end(n: int, runs: int) -> dict[str, Any]:
+def end_to_end(n: int, runs: int, spaces: list[str]) -> dict[str, Any]:
     """Matcher open and match of fresh passages, exact against the index, on a store of n tracks."""
     from speed import PASSAGE, passage_variants  # noqa: E402  (benchmarks/ is on sys.path)
 
@@ -183,7 +183,7 @@ def end_to_end(n: int, runs: int) -> dict[str, Any]:
                            "store_bytes_per_track": round(db.stat().st_size / n, 1)}
     shutil.rmtree(ann.index_folder(db), ignore_errors=True)
     default = ann.ANN_THRESHOLD
-    for name in ("fused", "va", "tagwords"):
+    for name in spaces:
         for mode, threshold in (("exact", 10**12), ("ann", default)):
             ann.ANN_THRESHOLD = threshold
             opens = []
@@ -231,6 +231,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=ann.BUILD_THREADS, help="index build threads (1: deterministic)")
     ap.add_argument("--end-to-end", type=int, default=0, metavar="N", help="also Matcher.match on a store of N tracks")
     ap.add_argument("--runs", type=int, default=20, help="fresh passages per end-to-end measurement")
+    ap.add_argument("--e2e-spaces", nargs="+", default=["fused", "va", "tagwords"],
+                    choices=["fused", "va", "tagwords"], help="spaces measured end to end")
     args = ap.parse_args()
     if args.sizes is None:
         args.sizes = [] if args.end_to_end else [10_000, 100_000, 1_000_000]
@@ -242,7 +244,7 @@ def main() -> None:
     if "n" in e2e:  # one run, as the first version of this script wrote it
         e2e = {str(e2e["n"]): e2e}
     if args.end_to_end:
-        e2e[str(args.end_to_end)] = {**end_to_end(args.end_to_end, args.runs), "code": code_version(),
+        e2e[str(args.end_to_end)] = {**end_to_end(args.end_to_end, args.runs, args.e2e_spaces), "code": code_version(),
                                      "load_avg": [round(x, 2) for x in os.getloadavg()]}
     work = Path(tempfile.mkdtemp(prefix="search_scale_", dir=HERE / ".cache" if (HERE / ".cache").is_dir() else None))
     try:
