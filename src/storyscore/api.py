@@ -51,11 +51,14 @@ def open_matcher(db: str | Path | None = None, space: Any = DEFAULT_SPACE, model
 
 
 def index(*paths: str | Path, db: str | Path | None = None, rebuild: bool = False,
-          progress: Progress | None = None) -> IndexReport:
-    """Add or update the audio files under `paths` in the library."""
+          progress: Progress | None = None, workers: int | None = None, ray: str | None = None) -> IndexReport:
+    """Add or update the audio files under `paths` in the library: `workers` files analysed at once
+    (default: one per core, at most 4); with `ray`, on Ray ("" a local Ray, else a cluster's address), the
+    `workers` then being its analysis actors."""
     from storyscore.library.indexer import index_paths
 
-    return index_paths(list(paths), library_path(db), rebuild=rebuild, progress=progress)
+    return index_paths(list(paths), library_path(db), rebuild=rebuild, progress=progress, workers=workers,
+                       ray=ray)
 
 
 def tag(*paths: str | Path, db: str | Path | None = None, write: bool = False,

@@ -23,6 +23,14 @@ class ModelError(StoryscoreError):
     """A model's weights or packaged data are missing or malformed."""
 
 
+class MissingDependencyError(StoryscoreError):
+    """An optional part of storyscore was asked for and its extra is not installed (e.g. Ray for `--ray`)."""
+
+
+class ClusterError(StoryscoreError):
+    """A Ray cluster cannot be reached, or a worker on it was lost."""
+
+
 class StoreError(StoryscoreError):
     """The track store is unreadable, locked, or built by another pipeline version."""
 

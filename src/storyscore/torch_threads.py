@@ -44,12 +44,14 @@ def one_torch_thread_per_worker() -> Iterator[None]:
 
 
 @contextmanager
-def in_order_on_workers(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Iterator[tuple[T, Future[R]]]]:
-    """Run `fn` over `items` on `worker_count()` threads, each with one torch thread (torch releases the
-    GIL). The block iterates ``(item, future)`` in the items' order with at most workers + 1 submitted
-    ahead, so results are consumed, and stored, in order. Leaving the block (an interrupt included)
+def in_order_on_workers(fn: Callable[[T], R], items: Sequence[T],
+                        workers: int | None = None) -> Iterator[Iterator[tuple[T, Future[R]]]]:
+    """Run `fn` over `items` on `workers` threads (default `worker_count()`), each with one torch thread
+    (torch releases the GIL). The block iterates ``(item, future)`` in the items' order with at most
+    workers + 1 submitted ahead, so results are consumed, and stored, in order, and memory holds at most
+    that many items' work whatever the number of items. Leaving the block (an interrupt included)
     cancels what has not started and waits for what has."""
-    workers = worker_count()
+    workers = workers or worker_count()
     pool = ThreadPoolExecutor(max_workers=workers)
     pending: deque[Future[R]] = deque()
 

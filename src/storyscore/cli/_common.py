@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,7 @@ class Progress:
         self._bar: Any = None
         self._task: Any = None
         self._last_line = -1
+        self._first: tuple[int, float] | None = None  # (done, when) at the first step, for the ETA
 
     def __enter__(self) -> Progress:
         if not self.quiet and sys.stderr.isatty():
@@ -98,7 +100,19 @@ class Progress:
             self._bar.update(self._task, completed=done, total=total, name=Path(current).name[:40])
         elif total and (done == total or done // max(1, total // 10) != self._last_line):
             self._last_line = done // max(1, total // 10)
-            print(f"{self.label}: {done}/{total}", file=sys.stderr)
+            print(f"{self.label}: {done}/{total}{self._eta(done, total)}", file=sys.stderr)
+
+    def _eta(self, done: int, total: int) -> str:
+        """', about N min left' from the pace since the first step counted (the rich bar has its own)."""
+        now = time.monotonic()
+        if self._first is None or done < self._first[0]:
+            self._first = (done, now)
+            return ""
+        first_done, first_time = self._first
+        if done >= total or done == first_done:
+            return ""
+        left = (now - first_time) / (done - first_done) * (total - done)
+        return f", about {left:.0f} s left" if left < 90 else f", about {left / 60:.0f} min left"
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

@@ -1,45 +1,50 @@
 """Indexing a music library: walk folders, analyse new or changed files, store them, drop deleted ones.
 
 One bad file never stops a run: it is recorded with its reason (and not retried until it changes).
-Several files are decoded and analysed at once, one per core (libsndfile and torch release the GIL, and
-torch runs one thread per call: see torch_threads.py); results are stored in order, one transaction each.
+Several files are decoded and analysed at once, one per core by default or `workers` (libsndfile and torch
+release the GIL, and torch runs one thread per call: see torch_threads.py); results are stored in order, one
+transaction each. At most workers + 1 files are in flight, so memory does not grow with the library. With
+`ray`, the same files are decoded and analysed on a Ray cluster instead (library/ray_index.py) and stored
+here by the same loop.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-import numpy as np
-
-from storyscore.audio.decode import FFMPEG_MISSING, ffmpeg_available, is_audio_path, load_audio
-from storyscore.audio.tags import TrackTags, read_tags
-from storyscore.errors import AudioDecodeError, InputError, StoryscoreError
+from storyscore.audio.decode import FFMPEG_MISSING, ffmpeg_available, is_audio_path
+from storyscore.audio.tags import read_tags
+from storyscore.errors import InputError
+from storyscore.library.filework import (
+    Analysed,
+    WorkItem,
+    analyse_decoded,
+    decode_for_index,
+    zero_shot_spaces,
+)
 from storyscore.library.store import Store, file_hash
 from storyscore.torch_threads import in_order_on_workers
-
-if TYPE_CHECKING:
-    from storyscore.audio.encoder import TrackAnalysis
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, current path)
 
 
-@dataclass(frozen=True)
-class _Analysed:
-    """One file's outcome from a worker: its analysis and readings, or why it was skipped."""
+# The analysed files in the work's order, each with its outcome (a context manager: leaving it stops the work).
+AnalysedStream = AbstractContextManager[Iterator[tuple[WorkItem, Analysed]]]
 
-    analysis: TrackAnalysis | None
-    reason: str | None
-    valence: float = 0.0
-    arousal: float = 0.0
-    moods: list[str] = field(default_factory=list)
-    vectors: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
-    cues: list[str] = field(default_factory=list)
-    file_tags: TrackTags | None = None
+
+@contextmanager
+def analysed_locally(work: Sequence[WorkItem], spaces: Sequence[Any],
+                     workers: int | None = None) -> Iterator[Iterator[tuple[WorkItem, Analysed]]]:
+    """Each file decoded and analysed on this machine's threads, `workers` at once, yielded in order."""
+    with in_order_on_workers(lambda w: analyse_decoded(decode_for_index(w.path), spaces), work,
+                             workers) as analysed:
+        yield ((item, future.result()) for item, future in analysed)
 
 
 @dataclass
@@ -86,12 +91,16 @@ def _under(path: str, roots: list[Path]) -> bool:
 
 
 def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = False,
-                progress: ProgressFn | None = None) -> IndexReport:
-    """Bring the store at `db` up to date with the audio files under `roots`."""
-    from storyscore.audio.encoder import ENCODER_RATE, analyse_audio
-    from storyscore.spaces import ZERO_SHOT_SPACES, get_space
-    from storyscore.spaces.zeroshot import read_music, reported_va
+                progress: ProgressFn | None = None, workers: int | None = None,
+                ray: str | None = None) -> IndexReport:
+    """Bring the store at `db` up to date with the audio files under `roots`.
 
+    `workers`: files analysed at once (default: one per core, at most 4; on Ray, the analysis actors).
+    `ray`: decode and analyse on Ray: "" starts a local Ray in this process (or uses the one already
+    started), anything else is the address of a cluster (``ray://HOST:10001``, ``HOST:6379``, ``auto``).
+    Either way this process lists the files and is the only writer of the store."""
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: must be at least 1")
     started = time.perf_counter()
     resolved: list[Path] = []
     missing: list[str] = []
@@ -104,7 +113,11 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
     if not resolved:
         raise InputError(f"{missing[0] if missing else '(none)'}: no such file or folder")
     report = IndexReport(skipped=[(m, "no such file or folder") for m in missing])
-    spaces = [get_space(name) for name in ZERO_SHOT_SPACES]
+    spaces = zero_shot_spaces()
+    if ray is not None:  # Ray and the cluster are checked for before the library is touched
+        from storyscore.library.ray_index import check_ray
+
+        check_ray(ray)
 
     with Store(db, rebuild=rebuild) as store:
         stored = store.file_state()
@@ -132,25 +145,9 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
             else:
                 todo.append((path, st.st_size, st.st_mtime))
 
-        def analyse(path: Path) -> _Analysed:
-            """Decode and analyse one file (runs in a worker thread; torch releases the GIL)."""
-            try:
-                analysis = analyse_audio(load_audio(path, ENCODER_RATE), ENCODER_RATE)
-                reading = read_music([analysis])
-                va = reported_va(reading.va[0])
-                vectors = {s.name: (s.version, s.music_vectors(reading)[0]) for s in spaces}
-            except AudioDecodeError as exc:
-                return _Analysed(None, str(exc).removeprefix(f"{path}: "))
-            except StoryscoreError:
-                raise
-            except Exception as exc:  # an analysis failure on one odd file must not stop the run
-                return _Analysed(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
-            return _Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors,
-                             reading.cues[0], read_tags(path))
-
         try:
             # Moved or touched files keep their analysis; only new content is decoded.
-            work: list[tuple[Path, int, float, str]] = []
+            work: list[WorkItem] = []
             for path, size, mtime in todo:
                 key = str(path)
                 try:
@@ -167,18 +164,26 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                     gone.remove(old_path)
                     report.moved += 1
                 else:
-                    work.append((path, size, mtime, digest))
+                    work.append(WorkItem(path, size, mtime, digest))
             if gone:
                 store.remove(gone)
                 report.removed = len(gone)
 
-            # Files are analysed one per core but stored in order, one transaction each.
-            with in_order_on_workers(lambda w: analyse(w[0]), work) as analysed:
-                for k, ((path, size, mtime, digest), future) in enumerate(analysed):
-                    key = str(path)
-                    if progress:
+            # Files are analysed several at once but stored in order, one transaction each.
+            stream: AnalysedStream
+            if ray is None:
+                stream = analysed_locally(work, spaces, workers)
+            else:
+                from storyscore.library.ray_index import analysed_on_ray
+
+                stream = analysed_on_ray(work, ray, workers)
+            if progress and work:
+                progress(0, len(work), str(work[0].path))
+            with stream as analysed:
+                for k, (item, result) in enumerate(analysed):
+                    key, size, mtime, digest = str(item.path), item.size, item.mtime, item.digest
+                    if progress and k:  # k files stored; this one is next
                         progress(k, len(work), key)
-                    result = future.result()
                     if result.analysis is None:
                         reason = result.reason or "unusable"
                         store.put_skipped(key, size, mtime, reason)

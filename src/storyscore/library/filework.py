@@ -1,0 +1,94 @@
+"""What indexing does with one file, wherever it runs: decode it and read its tags (`decode_for_index`), then
+analyse it and read it against the training corpus (`analyse_decoded`). Local indexing runs both on its
+threads (indexer.py), Ray indexing runs the first as a task and the second in an actor (ray_index.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from storyscore.audio.decode import load_audio
+from storyscore.audio.tags import TrackTags, read_tags
+from storyscore.errors import AudioDecodeError, StoryscoreError
+
+if TYPE_CHECKING:
+    from storyscore.audio.encoder import TrackAnalysis
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """One file's outcome from a worker: its analysis and readings, or why it was skipped."""
+
+    analysis: TrackAnalysis | None
+    reason: str | None
+    valence: float = 0.0
+    arousal: float = 0.0
+    moods: list[str] = field(default_factory=list)
+    vectors: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    cues: list[str] = field(default_factory=list)
+    file_tags: TrackTags | None = None
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One file decoded for analysis (16 kHz mono) with its tags, or why it cannot be."""
+
+    audio: np.ndarray | None
+    reason: str | None
+    file_tags: TrackTags | None = None
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A file whose content is new to the library: decoded, analysed and stored in this run."""
+
+    path: Path
+    size: int
+    mtime: float
+    digest: str
+
+
+def decode_for_index(path: Path) -> Decoded:
+    """Decode one file as indexing does and read its tags (the I/O half of a file's work)."""
+    from storyscore.audio.encoder import ENCODER_RATE
+
+    try:
+        audio = load_audio(path, ENCODER_RATE)
+    except AudioDecodeError as exc:
+        return Decoded(None, str(exc).removeprefix(f"{path}: "))
+    except StoryscoreError:
+        raise
+    except Exception as exc:  # a decoder failure on one odd file must not stop the run
+        return Decoded(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
+    return Decoded(audio, None, read_tags(path))
+
+
+def analyse_decoded(decoded: Decoded, spaces: Sequence[Any]) -> Analysed:
+    """Analyse one decoded file and read it against the training corpus (the model half of a file's work)."""
+    from storyscore.audio.encoder import ENCODER_RATE, analyse_audio
+    from storyscore.spaces.zeroshot import read_music, reported_va
+
+    if decoded.audio is None:
+        return Analysed(None, decoded.reason or "unusable")
+    try:
+        analysis = analyse_audio(decoded.audio, ENCODER_RATE)
+        reading = read_music([analysis])
+        va = reported_va(reading.va[0])
+        vectors = {s.name: (s.version, s.music_vectors(reading)[0]) for s in spaces}
+    except StoryscoreError:
+        raise
+    except Exception as exc:  # an analysis failure on one odd file must not stop the run
+        return Analysed(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
+    return Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors,
+                     reading.cues[0], decoded.file_tags)
+
+
+def zero_shot_spaces() -> list[Any]:
+    """The spaces every indexed track gets a vector in (zero-shot spaces: vectors from one reading)."""
+    from storyscore.spaces import ZERO_SHOT_SPACES, get_space
+
+    return [get_space(name) for name in ZERO_SHOT_SPACES]
