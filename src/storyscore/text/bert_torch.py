@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from storyscore.text.minilm import Config, MiniLMFiles
+from storyscore.text.minilm_files import Config, MiniLMFiles
 
 
 class Embeddings(nn.Module):
