@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -58,6 +59,14 @@ def test_no_cluster_at_the_address_is_one_line(tmp_path: Path, capsys: pytest.Ca
                  "-q"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"storyscore: error: ray://127.0.0.1:{port}: cannot connect to Ray")
+
+
+def test_ray_is_imported_only_when_asked_for() -> None:
+    code = ("import sys, storyscore; from storyscore.cli import build_parser; build_parser().parse_args(['index', "
+            "'--ray', 'x']); import storyscore.library.indexer, storyscore.library.ray_index; "
+            "print('ray' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_actor_pool_leaves_a_cpu_for_decoding() -> None:
