@@ -40,9 +40,13 @@ def run(args: argparse.Namespace) -> int:
             for change in file["changes"]:
                 print(f"{file['path']}: {verb} {change['key']} {_values(change['old'])} -> {_values(change['new'])}")
         if args.write:
-            print(f"{report['written']} files written, {len(report['files']) - report['changed']} already up "
+            print(f"{_files(report['written'])} written, {len(report['files']) - report['changed']} already up "
                   f"to date, {len(report['errors'])} skipped")
         else:
-            print(f"dry run: {report['changed']} files would change, {len(report['files']) - report['changed']} "
+            print(f"dry run: {_files(report['changed'])} would change, {len(report['files']) - report['changed']} "
                   f"already up to date, {len(report['errors'])} skipped; add --write to write")
     return 1 if report["errors"] and not report["files"] else 0
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
