@@ -20,7 +20,7 @@ import numpy as np
 
 from storyscore.text.minilm_files import Config, MiniLMFiles
 
-_ERF_P = np.float32(0.3275911)
+_ERF_P_OVER_SQRT2 = np.float32(0.5 ** 0.5 * 0.3275911)  # A&S 7.1.26's p, for erf(a/√2)
 _ERF_A = tuple(np.float32(c) for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
 
 
@@ -32,7 +32,7 @@ def gelu(x: np.ndarray) -> np.ndarray:
     computed in place (this is most of the arithmetic outside the matrix products).
     """
     a = np.abs(x)
-    t = a * np.float32(0.5 ** 0.5 * 0.3275911)
+    t = a * _ERF_P_OVER_SQRT2
     t += np.float32(1.0)
     np.reciprocal(t, out=t)
     poly = np.full_like(t, _ERF_A[0])

@@ -10,13 +10,11 @@ import numpy as np
 
 from storyscore.spaces.cnn import AudioTwoBranchSpace
 from storyscore.spaces.trained import TrainedSpace, json_safe
-from storyscore.training.metrics import evaluate_retrieval
-
-MAPPINGS = ("va", "w2v", "manual")
+from storyscore.training.metrics import PAPER_MAPPINGS, evaluate_retrieval
 
 
 def evaluate_scores(scores: np.ndarray, text_labels: Sequence[str], music_labels: Sequence[str],
-                    mappings: Sequence[str] = MAPPINGS, prior_text_labels: Sequence[str] | None = None,
+                    mappings: Sequence[str] = PAPER_MAPPINGS, prior_text_labels: Sequence[str] | None = None,
                     ks: Sequence[int] = (5, 10)) -> dict[str, Any]:
     """`evaluate_retrieval` of (texts × clips) scores, NaN/inf as None."""
     return json_safe(evaluate_retrieval(scores, list(text_labels), list(music_labels), mappings=tuple(mappings),
@@ -24,7 +22,7 @@ def evaluate_scores(scores: np.ndarray, text_labels: Sequence[str], music_labels
 
 
 def evaluate_heads(space: TrainedSpace, text_embeddings: np.ndarray, text_labels: Sequence[str],
-                   music_inputs: np.ndarray, music_labels: Sequence[str], mappings: Sequence[str] = MAPPINGS,
+                   music_inputs: np.ndarray, music_labels: Sequence[str], mappings: Sequence[str] = PAPER_MAPPINGS,
                    prior_text_labels: Sequence[str] | None = None, ks: Sequence[int] = (5, 10)) -> dict[str, Any]:
     """A head space on `music_inputs` rows. `text_embeddings` are the heads' inputs, `space.text_inputs(...)`:
     for a fine-tuned model NOT the frozen `embed_passages`."""
@@ -33,7 +31,7 @@ def evaluate_heads(space: TrainedSpace, text_embeddings: np.ndarray, text_labels
 
 
 def evaluate_cnn(space: AudioTwoBranchSpace, text_embeddings: np.ndarray, text_labels: Sequence[str],
-                 mels: Sequence[np.ndarray], music_labels: Sequence[str], mappings: Sequence[str] = MAPPINGS,
+                 mels: Sequence[np.ndarray], music_labels: Sequence[str], mappings: Sequence[str] = PAPER_MAPPINGS,
                  prior_text_labels: Sequence[str] | None = None, ks: Sequence[int] = (5, 10)) -> dict[str, Any]:
     """The CNN space on log-mel clips (``test_crops`` crops averaged per clip)."""
     scores = space.similarity(space.embed_text_vectors(text_embeddings), space.embed_mels(mels))

@@ -12,6 +12,7 @@ import numpy as np
 
 from storyscore.errors import AudioDecodeError, InputError
 from storyscore.spaces.cnn import SPACE as CNN_SPACE  # the space whose music branch learns from log-mel audio
+from storyscore.training.metrics import PAPER_MAPPINGS
 
 ProgressFn = Callable[[int, int, str], None]
 TEXT_KINDS = ("folder", "alm", "isear", "emobank")
@@ -161,7 +162,7 @@ def _train_cnn(data: LabelledData, out_dir: str | Path, text_splits: list[str], 
     return model
 
 
-def evaluate_space(model: Any, data: LabelledData, mappings: tuple[str, ...] = ("va", "w2v", "manual")) -> dict:
+def evaluate_space(model: Any, data: LabelledData, mappings: tuple[str, ...] = PAPER_MAPPINGS) -> dict:
     """Text→music retrieval of a trained space on all the given data, with random and label-prior baselines,
     and, for spaces that can place a mood word, tag→music retrieval (macro ROC-AUC and PR-AUC)."""
     from storyscore.spaces.heads import music_inputs

@@ -37,6 +37,8 @@ from scipy.stats import rankdata
 
 from storyscore.lexicon.vocab import MAPPINGS
 
+PAPER_MAPPINGS = ("va", "w2v", "manual")  # the label mappings the paper reports, in its order
+
 MappingLike = str | Mapping[str, Collection[str]] | None
 
 
@@ -318,7 +320,7 @@ def evaluate_retrieval(
     text_scores: np.ndarray,
     text_labels: Sequence[str],
     music_labels: Sequence[str],
-    mappings: Iterable[MappingLike] = ("va", "w2v", "manual"),
+    mappings: Iterable[MappingLike] = PAPER_MAPPINGS,
     ks: Sequence[int] = (5, 10),
     prior_text_labels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
