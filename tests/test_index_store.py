@@ -56,6 +56,32 @@ def test_index_is_incremental(library: Path, tmp_path: Path) -> None:
     assert paths == {"bright fast.wav", "slow/dark minor.flac", "low drone.ogg", "moved/mp3 piece.mp3"}
 
 
+def test_new_files_are_hashed_by_their_workers_not_up_front(library: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashing every new file before the first is analysed was a long, silent pass over the library: only
+    files that could be a stored track (same size, here or gone) are hashed up front."""
+    import storyscore.library.indexer as indexer
+    from storyscore.library.store import file_hash
+
+    up_front: list[str] = []
+    monkeypatch.setattr(indexer, "file_hash", lambda p: up_front.append(Path(p).name) or file_hash(p))
+    db = tmp_path / "lib.sqlite"
+    assert index_paths([library], db).added == 5
+    assert up_front == []
+    with Store(db) as store:  # the workers' hashes are the files' hashes
+        stored = store.file_state()
+    assert {Path(p).name: v[2] for p, v in stored.items()} == {
+        Path(p).name: file_hash(Path(p)) for p in stored}
+
+    os.utime(library / "bright fast.wav", (time.time() + 10, time.time() + 10))  # touched: same size
+    write_audio(library / "new.wav", tone(3, 22050, bpm=90), 22050)  # new, no stored track of its size
+    (library / "moved").mkdir()
+    shutil.move(library / "mp3 piece.mp3", library / "moved" / "mp3 piece.mp3")
+    report = index_paths([library], db)
+    assert (report.added, report.moved, report.unchanged) == (1, 1, 4)
+    assert sorted(up_front) == ["bright fast.wav", "mp3 piece.mp3"]
+
+
 def test_store_refuses_another_pipeline_version(library: Path, tmp_path: Path) -> None:
     db = tmp_path / "lib.sqlite"
     index_paths([library / "bright fast.wav"], db)

@@ -31,6 +31,7 @@ class Analysed:
     vectors: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
     cues: list[str] = field(default_factory=list)
     file_tags: TrackTags | None = None
+    digest: str | None = None  # the file's content hash, when the worker computed it (see WorkItem)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Decoded:
     audio: np.ndarray | None
     reason: str | None
     file_tags: TrackTags | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,22 +51,30 @@ class WorkItem:
     path: Path
     size: int
     mtime: float
-    digest: str
+    # Content hash, or None: hashed by the worker as it decodes the file. The indexer hashes up front only
+    # the few files that could be a touched or moved track already stored; the rest would make a long,
+    # silent pass over every new byte before the first file is analysed.
+    digest: str | None
 
 
-def decode_for_index(path: Path) -> Decoded:
-    """Decode one file as indexing does and read its tags (the I/O half of a file's work)."""
+def decode_for_index(path: Path, with_digest: bool = False) -> Decoded:
+    """Decode one file as indexing does and read its tags (the I/O half of a file's work); with
+    `with_digest`, also its content hash (library.store.file_hash)."""
     from storyscore.audio.encoder import ENCODER_RATE
+    from storyscore.library.store import file_hash
 
     try:
+        digest = file_hash(path) if with_digest else None
         audio = load_audio(path, ENCODER_RATE)
+    except OSError as exc:
+        return Decoded(None, f"cannot read ({exc.strerror or exc})")
     except AudioDecodeError as exc:
         return Decoded(None, str(exc).removeprefix(f"{path}: "))
     except StoryscoreError:
         raise
     except Exception as exc:  # a decoder failure on one odd file must not stop the run
         return Decoded(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
-    return Decoded(audio, None, read_tags(path))
+    return Decoded(audio, None, read_tags(path), digest)
 
 
 def analyse_decoded(decoded: Decoded, spaces: Sequence[Any]) -> Analysed:
@@ -84,7 +94,7 @@ def analyse_decoded(decoded: Decoded, spaces: Sequence[Any]) -> Analysed:
     except Exception as exc:  # an analysis failure on one odd file must not stop the run
         return Analysed(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
     return Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors,
-                     reading.cues[0], decoded.file_tags)
+                     reading.cues[0], decoded.file_tags, decoded.digest)
 
 
 def zero_shot_spaces() -> list[Any]:

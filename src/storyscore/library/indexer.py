@@ -42,7 +42,7 @@ AnalysedStream = AbstractContextManager[Iterator[tuple[WorkItem, Analysed]]]
 def analysed_locally(work: Sequence[WorkItem], spaces: Sequence[Any],
                      workers: int | None = None) -> Iterator[Iterator[tuple[WorkItem, Analysed]]]:
     """Each file decoded and analysed on this machine's threads, `workers` at once, yielded in order."""
-    with in_order_on_workers(lambda w: analyse_decoded(decode_for_index(w.path), spaces), work,
+    with in_order_on_workers(lambda w: analyse_decoded(decode_for_index(w.path, w.digest is None), spaces), work,
                              workers) as analysed:
         yield ((item, future.result()) for item, future in analysed)
 
@@ -146,10 +146,17 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                 todo.append((path, st.st_size, st.st_mtime))
 
         try:
-            # Moved or touched files keep their analysis; only new content is decoded.
+            # Moved or touched files keep their analysis; only new content is decoded. A file can be a stored
+            # track only if it has the same size as that track: at its own path (touched), or as one that is
+            # gone (moved). Only those are hashed here; every other file is hashed by its worker.
+            gone_sizes = {stored[p][0] for p in gone}
             work: list[WorkItem] = []
             for path, size, mtime in todo:
                 key = str(path)
+                maybe_stored = (key in stored and stored[key][0] == size) or size in gone_sizes
+                if not maybe_stored:
+                    work.append(WorkItem(path, size, mtime, None))
+                    continue
                 try:
                     digest = file_hash(path)
                 except OSError as exc:
@@ -181,7 +188,7 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                 progress(0, len(work), str(work[0].path))
             with stream as analysed:
                 for k, (item, result) in enumerate(analysed):
-                    key, size, mtime, digest = str(item.path), item.size, item.mtime, item.digest
+                    key, size, mtime = str(item.path), item.size, item.mtime
                     if progress and k:  # k files stored; this one is next
                         progress(k, len(work), key)
                     if result.analysis is None:
@@ -189,6 +196,9 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
                         store.put_skipped(key, size, mtime, reason)
                         report.skipped.append((key, reason))
                         continue
+                    digest = item.digest or result.digest
+                    if digest is None:  # the worker always hashes what was not hashed here
+                        raise RuntimeError(f"{key}: no content hash")
                     store.put_track(key, content_hash=digest, size=size, mtime=mtime, analysis=result.analysis,
                                     valence=result.valence, arousal=result.arousal, moods=result.moods,
                                     vectors=result.vectors, cues=result.cues, file_tags=result.file_tags)

@@ -140,7 +140,7 @@ def analysed_on_ray(work: Sequence[WorkItem], address: str,
         def submit(item: WorkItem) -> None:
             k = min(range(n), key=load.__getitem__)  # the actor with the fewest files queued
             load[k] += 1
-            in_flight.append((item, actors[k].analyse.remote(decode.remote(item.path)), k))
+            in_flight.append((item, actors[k].analyse.remote(decode.remote(item.path, item.digest is None)), k))
 
         def ordered() -> Iterator[tuple[WorkItem, Analysed]]:
             todo = iter(work)
