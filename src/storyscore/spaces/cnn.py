@@ -27,7 +27,7 @@ from storyscore.audio.shortchunk import (
     even_crops,
     log_mel_128,
 )
-from storyscore.spaces.heads import TEXT_DIM, _mlp
+from storyscore.spaces.heads import TEXT_DIM, mlp
 from storyscore.spaces.trained import CARD, CARD_FORMAT, WEIGHTS, weights_digest
 
 SPACE = "two_branch_cnn"
@@ -58,7 +58,7 @@ class AudioTwoBranch(nn.Module):
 
     def __init__(self, cfg: AudioTrainConfig, text_dim: int = TEXT_DIM) -> None:
         super().__init__()
-        self.text = _mlp(text_dim, cfg.hidden, cfg.dim, cfg.dropout)
+        self.text = mlp(text_dim, cfg.hidden, cfg.dim, cfg.dropout)
         self.cnn = ShortChunkResNet(dim=cfg.dim, width=cfg.cnn_width, n_blocks=cfg.cnn_blocks,
                                     dropout=cfg.cnn_dropout)
         self.register_buffer("text_mean", torch.zeros(text_dim))

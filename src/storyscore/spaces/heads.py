@@ -61,7 +61,7 @@ def relevance_matrix(text_vocab: Sequence[str], music_vocab: Sequence[str], mapp
 # --- model -----------------------------------------------------------------------------------
 
 
-def _mlp(n_in: int, hidden: int, n_out: int, dropout: float) -> nn.Sequential:
+def mlp(n_in: int, hidden: int, n_out: int, dropout: float) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_out))
 
 
@@ -85,10 +85,10 @@ class Heads(nn.Module):
         super().__init__()
         self.space = space
         t_out, m_out = output_dim(space, n_text_labels, n_music_labels, dim)
-        self.text = _mlp(text_dim, hidden, t_out, dropout)
-        self.music = _mlp(music_dim, hidden, m_out, dropout)
+        self.text = mlp(text_dim, hidden, t_out, dropout)
+        self.music = mlp(music_dim, hidden, m_out, dropout)
         if space == "three_branch":
-            self.tag = _mlp(50, hidden, dim, dropout)
+            self.tag = mlp(50, hidden, dim, dropout)
         for name, n in (("text", text_dim), ("music", music_dim)):
             self.register_buffer(f"{name}_mean", torch.zeros(n))
             self.register_buffer(f"{name}_std", torch.ones(n))
