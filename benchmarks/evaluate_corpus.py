@@ -258,6 +258,7 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
                   corpus: Path, recipes_by_game: dict[str, list[Recipe]]) -> dict:
     from storyscore.spaces import get_space
     from storyscore.spaces.zeroshot import read_music, read_text
+    from storyscore.spaces.zeroshot_spaces import library_relative
 
     pairs = load_story_pairs(corpus)
     by_game: dict[str, list] = defaultdict(list)
@@ -305,7 +306,9 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
         # the same for every text. Popularity within the game, leave this text out: how often the game's
         # other texts use each track (a designer's favourites: a ceiling no emotion reading is expected to
         # reach where one track carries most texts).
-        centres = []
+        # The prior twice: in the reader's own frame, and relative to each library (the frame the va space
+        # compares in: "calmer than the rest of this soundtrack"); the stronger of the two is the bar.
+        centres, relative_centres = [], []
         for other in sorted(by_game):
             o_idx, _ = library(other)
             o_texts, o_rel = relevance(other)
@@ -314,10 +317,14 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
             o_va = read_music([items[k]["analysis"] for k in o_idx], reader=reader).va
             o_use = o_rel.sum(axis=0).astype(float)
             centres.append(o_use @ o_va / o_use.sum())
+            relative_centres.append(o_use @ library_relative(o_va) / o_use.sum())
         reading = read_music(analyses, reader=reader, cues=False)  # serves the prior and every space
         prior = -np.linalg.norm(reading.va - np.mean(centres, axis=0), axis=1) if centres else np.zeros(n)
+        relative_prior = (-np.linalg.norm(library_relative(reading.va) - np.mean(relative_centres, axis=0), axis=1)
+                          if relative_centres else np.zeros(n))
         entry["random"] = mrr_p5(np.zeros(rel.shape), rel)
         entry["popularity_logo"] = mrr_p5(np.tile(prior, (len(rel), 1)), rel)
+        entry["popularity_logo_relative"] = mrr_p5(np.tile(relative_prior, (len(rel), 1)), rel)
         entry["popularity_in_game"] = mrr_p5(usage[None, :] - rel, rel)  # each text's own use left out
         fair = min(5, n) / n
         over = []  # what random rankings give: with few texts, some tracks exceed 2x by chance
@@ -329,6 +336,8 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
               f"({np.mean(over):.1f} over 2× on average) |")
         print(f"| | | | popularity, other games | {entry['popularity_logo']['mrr']:.3f} | "
               f"{entry['popularity_logo']['p5']:.3f} | |")
+        print(f"| | | | popularity, other games, library-relative | "
+              f"{entry['popularity_logo_relative']['mrr']:.3f} | {entry['popularity_logo_relative']['p5']:.3f} | |")
         print(f"| | | | (popularity in the game, other texts) | {entry['popularity_in_game']['mrr']:.3f} | "
               f"{entry['popularity_in_game']['p5']:.3f} | |")
         for space_name in SPACES:

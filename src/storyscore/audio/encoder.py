@@ -24,11 +24,12 @@ MIN_WINDOWS = 2
 MAX_WINDOWS = 10
 TAGGER_VERSION = f"musicnn-mtt+msd/windows{MIN_WINDOWS}-{MAX_WINDOWS}per{SECONDS_PER_WINDOW:g}s"
 # Descriptors read at most DESCRIPTOR_SECONDS of a track: longer tracks give DESCRIPTOR_EXCERPTS excerpts
-# spread from start to end, joined. Essentia's descriptors cost about 1-2 s per minute of audio on one core,
-# so this keeps a 14-minute track near the taggers' cost (which stop at MAX_WINDOWS) while still hearing
-# its whole course.
-DESCRIPTOR_SECONDS = 240.0
-DESCRIPTOR_EXCERPTS = 4
+# spread from start to end, joined. Essentia's descriptors cost about 1 s per minute of audio on one core,
+# more than the taggers (which stop at MAX_WINDOWS 3-s windows); at 240 s they were two thirds of indexing
+# time. Three 30-s excerpts still hear a track's start, middle and end (benchmarks/descriptor_excerpts.py
+# compares them with the 240-s reading on the game-music corpus).
+DESCRIPTOR_SECONDS = 90.0
+DESCRIPTOR_EXCERPTS = 3
 DESCRIPTOR_VERSION = f"essentia-1/max{DESCRIPTOR_SECONDS:g}s"
 ANALYSIS_VERSION = f"{TAGGER_VERSION}/{DESCRIPTOR_VERSION}"
 
@@ -72,13 +73,14 @@ def _at_encoder_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return soxr.resample(audio, sample_rate, ENCODER_RATE).astype(np.float32)
 
 
-def descriptor_audio(audio: np.ndarray) -> np.ndarray:
+def descriptor_audio(audio: np.ndarray, seconds: float = DESCRIPTOR_SECONDS,
+                     excerpts: int = DESCRIPTOR_EXCERPTS) -> np.ndarray:
     """What the descriptors read of 16 kHz audio: all of it, or evenly spread excerpts of a long track."""
-    limit = int(DESCRIPTOR_SECONDS * ENCODER_RATE)
+    limit = int(seconds * ENCODER_RATE)
     if len(audio) <= limit:
         return audio
-    size = limit // DESCRIPTOR_EXCERPTS
-    starts = np.linspace(0, len(audio) - size, DESCRIPTOR_EXCERPTS).astype(int)
+    size = limit // excerpts
+    starts = np.linspace(0, len(audio) - size, excerpts).astype(int)
     return np.concatenate([audio[s:s + size] for s in starts])
 
 

@@ -136,7 +136,7 @@ class VAForm(SearchForm):
     metrics = {"main": "l2sq"}
 
     def library_stats(self, raw: np.ndarray) -> Stats:
-        # as spaces.zeroshot_spaces._library_relative computes them (same operations, same dtype)
+        # as spaces.zeroshot_spaces.library_relative computes them (same operations, same dtype)
         va = raw[:, :2]
         if len(va) < _min_library():
             return {"mean": np.zeros(2, dtype=raw.dtype), "scale": np.ones(2, dtype=raw.dtype)}

@@ -15,7 +15,7 @@ from storyscore.spaces.zeroshot import Reading, read_music, read_text
 MIN_LIBRARY_FOR_NORMALISING = 5
 
 
-def _library_relative(music_va: np.ndarray) -> np.ndarray:
+def library_relative(music_va: np.ndarray) -> np.ndarray:
     """Re-centre and re-scale music (V, A) on the library, so 'the saddest tracks you own' match a sad
     passage even when the whole library leans bright."""
     if len(music_va) < MIN_LIBRARY_FOR_NORMALISING:
@@ -57,7 +57,7 @@ class VASpace(_ReaderSpace):
         return reading.va
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
-        rel = _library_relative(music[:, :2])
+        rel = library_relative(music[:, :2])
         return -np.linalg.norm(text[:, None, :2] - rel[None, :, :], axis=-1)
 
 
