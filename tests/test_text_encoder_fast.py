@@ -60,6 +60,21 @@ def test_matches_sentence_transformers() -> None:
     assert diff <= 1e-5
 
 
+def test_torch_forward_shares_the_numpy_weights() -> None:
+    """Crossing NUMPY_MAX_TEXTS texts switches to torch on the arrays already loaded, not a second copy of the
+    90 MB weights file."""
+    from storyscore.text.bert_torch import torch_bert
+    from storyscore.text.encoder import _model
+
+    model = _model()
+    texts = _sentences()
+    assert len(texts) > model.NUMPY_MAX_TEXTS
+    embed_sentences(texts)
+    bert = torch_bert(str(model.files.dir))
+    for name, tensor in bert.state_dict().items():
+        assert tensor.data_ptr() == model.bert.w[name].ctypes.data, name
+
+
 def test_encoder_does_not_import_transformers() -> None:
     code = ("import sys; import storyscore.text.encoder as e; v = e.embed_passages(['The rain fell.']); "
             "assert v.shape == (1, 384); "

@@ -8,9 +8,9 @@ top layers keep their state-dict keys.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -134,15 +134,22 @@ def additive_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return (1.0 - m) * torch.finfo(dtype).min
 
 
-@cache
-def torch_bert(model_dir: str) -> Bert:
-    """The packaged BERT (no pooler) as torch modules in eval mode, built on the meta device and given the
-    weights file's tensors (no random initialisation to throw away)."""
-    files = MiniLMFiles(Path(model_dir))
-    with torch.device("meta"):
-        bert = Bert(files.config)
-    bert.load_state_dict({k: torch.from_numpy(v) for k, v in files.weights().items()}, strict=True, assign=True)
-    return bert.eval().requires_grad_(False)
+_BERTS: dict[str, Bert] = {}
+
+
+def torch_bert(model_dir: str, weights: dict[str, np.ndarray] | None = None) -> Bert:
+    """The packaged BERT (no pooler) as torch modules in eval mode, built once per folder on the meta device
+    and given the weights' tensors (no random initialisation to throw away). `weights`: the folder's
+    arrays already in memory (the numpy forward's), shared rather than read from the file again; nothing
+    writes them (fine-tuning trains copies of the top layers)."""
+    if model_dir not in _BERTS:
+        files = MiniLMFiles(Path(model_dir))
+        with torch.device("meta"):
+            bert = Bert(files.config)
+        arrays = weights if weights is not None else files.weights()
+        bert.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()}, strict=True, assign=True)
+        _BERTS[model_dir] = bert.eval().requires_grad_(False)
+    return _BERTS[model_dir]
 
 
 __all__ = ["Bert", "Layer", "additive_mask", "torch_bert"]

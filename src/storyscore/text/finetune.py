@@ -29,9 +29,10 @@ def _base() -> Any:
     """The installed MiniLM's BERT as torch modules (`text.bert_torch.Bert`, loaded once, never trained
     itself: `TextTop` trains copies of its top layers)."""
     from storyscore.text.bert_torch import torch_bert
-    from storyscore.text.encoder import model_dir
+    from storyscore.text.encoder import _model
 
-    return torch_bert(str(model_dir()))
+    model = _model()  # its weights, shared with the numpy forward
+    return torch_bert(str(model.files.dir), model.bert.w)
 
 
 def model_max_tokens() -> int:
