@@ -82,6 +82,32 @@ def test_new_files_are_hashed_by_their_workers_not_up_front(library: Path, tmp_p
     assert sorted(up_front) == ["bright fast.wav", "mp3 piece.mp3"]
 
 
+def test_readings_refreshed_in_chunks_equal_one_pass(library: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`index` re-reads the library a chunk at a time: the stored readings and vectors are those of reading
+    every track against the whole library at once."""
+    import storyscore.library.indexer as indexer
+    from storyscore.spaces import ZERO_SHOT_SPACES, get_space
+    from storyscore.spaces.zeroshot import read_music, reported_va
+
+    monkeypatch.setattr(indexer, "READINGS_CHUNK", 2)
+    db = tmp_path / "lib.sqlite"
+    index_paths([library], db)
+    with Store(db) as store:
+        ids = store.track_ids()
+        assert len(ids) == 5
+        whole = read_music(store.analyses(ids))
+        stored = {t.track_id: t for t in store.tracks(ids)}
+        np.testing.assert_allclose([[stored[i].valence, stored[i].arousal] for i in ids], reported_va(whole.va),
+                                   atol=1e-5)
+        assert [list(stored[i].cues) for i in ids] == whole.cues
+        for name in ZERO_SHOT_SPACES:
+            space = get_space(name)
+            got_ids, got = store.vectors(space.name, space.version)
+            order = [ids.index(int(i)) for i in got_ids]
+            np.testing.assert_allclose(got, space.music_vectors(whole)[order], atol=1e-5)
+
+
 def test_store_refuses_another_pipeline_version(library: Path, tmp_path: Path) -> None:
     db = tmp_path / "lib.sqlite"
     index_paths([library / "bright fast.wav"], db)

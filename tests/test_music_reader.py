@@ -99,6 +99,28 @@ def test_standardiser_leans_on_the_corpus_for_small_libraries() -> None:
     assert np.all(big_std > 1.0)
 
 
+def test_a_library_read_in_chunks_reads_as_one() -> None:
+    """The moments gathered chunk by chunk (how `index` re-reads a large library) give the standardiser and
+    the readings of the whole library at once."""
+    from storyscore.spaces.music_reader import InputMoments
+
+    reader = MusicReader.load()
+    rng = np.random.default_rng(3)
+    x = rng.normal(2.0, 3.0, (1001, len(reader.names))) + rng.normal(0, 50, len(reader.names))
+    moments = InputMoments()
+    for start in range(0, len(x), 97):
+        moments.add(x[start:start + 97])
+    mean, std = reader.standardiser(moments)
+    want_mean, want_std = shrunk_standardiser(x, reader.corpus_mean, reader.corpus_std, reader.shrink_tracks)
+    np.testing.assert_allclose(mean, want_mean, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(std, want_std, rtol=1e-10)
+    whole = reader.read_inputs(x)
+    parts = np.concatenate([reader.read_inputs(x[s:s + 97], standardiser=(mean, std)).va
+                            for s in range(0, len(x), 97)])
+    np.testing.assert_allclose(parts, whole.va, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(reader.standardiser(InputMoments())[0], reader.corpus_mean)
+
+
 def test_reading_is_relative_to_the_library() -> None:
     reader = MusicReader.load()
     x = _check_inputs(reader, 20, 7)

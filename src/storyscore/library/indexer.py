@@ -237,26 +237,44 @@ def index_paths(roots: list[str | Path], db: str | Path, *, rebuild: bool = Fals
     return report
 
 
+READINGS_CHUNK = 2048  # tracks whose stored analyses are held at once while re-reading (about 12 KB each)
+
+
 def refresh_readings(store: Store) -> None:
     """Re-read every track against the whole library, as it now stands.
 
     The music reader standardises its inputs over the library (what counts as fast or loud in this
     collection), so adding or removing tracks moves everyone's reading a little. Each track is first
     stored with a reading against the training corpus alone; this pass replaces all of them in one
-    transaction, from the stored analyses (no audio is decoded).
+    transaction, from the stored analyses (no audio is decoded). It reads the analyses twice, a chunk at
+    a time: once for the library's statistics, once to read each track against them, so its memory does
+    not grow with the library.
     """
+    from storyscore.library.store import Readings
     from storyscore.spaces import ZERO_SHOT_SPACES, get_space
+    from storyscore.spaces.music_reader import InputMoments, MusicReader, reader_inputs
     from storyscore.spaces.zeroshot import read_music, reported_va
 
     ids = store.track_ids()
     if not ids:
         store.set_meta(READINGS_KEY, readings_version())
         return
-    reading = read_music(store.analyses(ids))
-    va = reported_va(reading.va)
+    reader = MusicReader.load()
+    chunks = [ids[k:k + READINGS_CHUNK] for k in range(0, len(ids), READINGS_CHUNK)]
+    moments = InputMoments()
+    for chunk in chunks:
+        moments.add(reader.select(reader_inputs(store.analyses(chunk))))
+    standardiser = reader.standardiser(moments)
     spaces = [get_space(name) for name in ZERO_SHOT_SPACES]
-    vectors = {s.name: (s.version, s.music_vectors(reading)) for s in spaces}
-    store.put_readings(ids, va, [reading.top_moods(i) for i in range(len(ids))], reading.cues, vectors)
+
+    def readings() -> Iterator[Readings]:
+        for chunk in chunks:
+            reading = read_music(store.analyses(chunk), reader=reader, standardiser=standardiser)
+            vectors = {s.name: (s.version, s.music_vectors(reading)) for s in spaces}
+            yield Readings(chunk, reported_va(reading.va), [reading.top_moods(i) for i in range(len(chunk))],
+                           reading.cues, vectors)
+
+    store.put_readings_in_chunks(readings())
     store.set_meta(READINGS_KEY, readings_version())
 
 

@@ -13,7 +13,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +88,18 @@ class StoredTrack:
 
 # File tags kept in columns of their own, for filtering (`match --artist ...`) and listing
 TAG_COLUMNS = ("title", "artist", "album", "genre")
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Tracks' readings against the whole library, as `Store.put_readings` writes them: (V, A) on the
+    shown scale, mood words, cues, and each zero-shot space's (version, vectors)."""
+
+    ids: list[int]
+    va: np.ndarray
+    moods: list[list[str]]
+    cues: list[list[str]]
+    vectors: dict[str, tuple[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -387,16 +399,22 @@ class Store:
                      vectors: dict[str, tuple[str, np.ndarray]]) -> None:
         """Replace every listed track's reading and zero-shot vectors in one transaction (the reading is
         relative to the library, so it is refreshed whenever the library changes)."""
+        self.put_readings_in_chunks([Readings(ids, va, moods, cues, vectors)])
+
+    def put_readings_in_chunks(self, chunks: Iterable[Readings]) -> None:
+        """`put_readings` for chunks made as they are written (a library too large to read at once), all in
+        one transaction: an interrupted refresh changes nothing."""
         with self.transaction():
-            self.conn.executemany(
-                "UPDATE tracks SET valence=?, arousal=?, moods=?, cues=? WHERE id=?",
-                [(float(va[k, 0]), float(va[k, 1]), json.dumps(moods[k]), json.dumps(cues[k]), tid)
-                 for k, tid in enumerate(ids)])
-            for space, (version, mat) in vectors.items():
+            for c in chunks:
                 self.conn.executemany(
-                    "INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
-                    [(tid, space, version, np.asarray(mat[k], dtype=np.float32).tobytes())
-                     for k, tid in enumerate(ids)])
+                    "UPDATE tracks SET valence=?, arousal=?, moods=?, cues=? WHERE id=?",
+                    [(float(c.va[k, 0]), float(c.va[k, 1]), json.dumps(c.moods[k]), json.dumps(c.cues[k]), tid)
+                     for k, tid in enumerate(c.ids)])
+                for space, (version, mat) in c.vectors.items():
+                    self.conn.executemany(
+                        "INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
+                        [(tid, space, version, np.asarray(mat[k], dtype=np.float32).tobytes())
+                         for k, tid in enumerate(c.ids)])
             self._vectors_changed()
 
     def track_ids(self) -> list[int]:

@@ -87,12 +87,38 @@ def shrunk_standardiser(x: np.ndarray, corpus_mean: np.ndarray, corpus_std: np.n
                         shrink_tracks: float) -> tuple[np.ndarray, np.ndarray]:
     """(mean, std) of a library's inputs, pulled toward the training corpus's by `shrink_tracks`
     pseudo-tracks: a library of 3 tracks reads mostly on the corpus's scale, one of 300 on its own."""
-    n = len(x)
-    if n == 0:
+    if len(x) == 0:
         return corpus_mean, corpus_std
+    return shrunk_moments(len(x), x.mean(axis=0), x.var(axis=0), corpus_mean, corpus_std, shrink_tracks)
+
+
+class InputMoments:
+    """Count, mean and variance of a library's inputs gathered chunk by chunk (Chan et al.'s merge), so a
+    library of any size is standardised without holding all of it."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean: np.ndarray | None = None
+        self.m2: np.ndarray | None = None  # sum of squared deviations from the mean
+
+    def add(self, x: np.ndarray) -> None:
+        if len(x) == 0:
+            return
+        mean, m2 = x.mean(axis=0), ((x - x.mean(axis=0)) ** 2).sum(axis=0)
+        if self.mean is None or self.m2 is None:
+            self.n, self.mean, self.m2 = len(x), mean, m2
+            return
+        n = self.n + len(x)
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (len(x) / n)
+        self.m2 = self.m2 + m2 + delta**2 * (self.n * len(x) / n)
+        self.n = n
+
+
+def shrunk_moments(n: int, lib_mean: np.ndarray, lib_var: np.ndarray, corpus_mean: np.ndarray,
+                   corpus_std: np.ndarray, shrink_tracks: float) -> tuple[np.ndarray, np.ndarray]:
+    """`shrunk_standardiser` from a library's count, mean and variance."""
     w = n / (n + shrink_tracks)
-    lib_mean = x.mean(axis=0)
-    lib_var = x.var(axis=0)
     mean = w * lib_mean + (1 - w) * corpus_mean
     # pooled second moment around the blended mean
     var = (w * (lib_var + (lib_mean - mean) ** 2) + (1 - w) * (corpus_std ** 2 + (corpus_mean - mean) ** 2))
@@ -195,10 +221,22 @@ class MusicReader:
         """The reader's own columns of `reader_inputs`' output."""
         return inputs[:, self._columns]
 
-    def read_inputs(self, x: np.ndarray, library: np.ndarray | None = None) -> MusicReading:
-        """Read selected inputs `x` (n, d), standardised over `library` (default: `x` itself)."""
-        lib = x if library is None else library
-        mean, std = shrunk_standardiser(lib, self.corpus_mean, self.corpus_std, self.shrink_tracks)
+    def standardiser(self, moments: InputMoments) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std) for a library whose selected inputs' moments were gathered in chunks."""
+        if moments.n == 0 or moments.mean is None or moments.m2 is None:
+            return self.corpus_mean, self.corpus_std
+        return shrunk_moments(moments.n, moments.mean, moments.m2 / moments.n, self.corpus_mean,
+                              self.corpus_std, self.shrink_tracks)
+
+    def read_inputs(self, x: np.ndarray, library: np.ndarray | None = None, *,
+                    standardiser: tuple[np.ndarray, np.ndarray] | None = None) -> MusicReading:
+        """Read selected inputs `x` (n, d), standardised over `library` (default: `x` itself), or by a
+        `standardiser` (mean, std) computed beforehand (`standardiser()`)."""
+        if standardiser is not None:
+            mean, std = standardiser
+        else:
+            lib = x if library is None else library
+            mean, std = shrunk_standardiser(lib, self.corpus_mean, self.corpus_std, self.shrink_tracks)
         z = (x - mean) / std
         contributions = z[:, None, :] * self.weights[None, :, :]
         va = (contributions.sum(axis=-1) + self.bias) * self.output_scale

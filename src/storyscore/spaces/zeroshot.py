@@ -66,12 +66,18 @@ def _va_affinity(va: np.ndarray) -> np.ndarray:
 
 
 def read_music(analyses: Sequence[TrackAnalysis], library: Sequence[TrackAnalysis] | None = None,
-               reader: MusicReader | None = None, *, cues: bool = True) -> Reading:
+               reader: MusicReader | None = None, *, cues: bool = True,
+               standardiser: tuple[np.ndarray, np.ndarray] | None = None) -> Reading:
     """(V, A), mood-word profile and (with `cues`) the leading cues of tracks, read against `library`
-    (default: the tracks themselves) by the learned music reader (spaces/music_reader.py)."""
-    from storyscore.spaces.music_reader import MusicReader
+    (default: the tracks themselves), or by a `standardiser` the reader made from a library's moments
+    (`MusicReader.standardiser`), by the learned music reader (spaces/music_reader.py)."""
+    from storyscore.spaces.music_reader import MusicReader, reader_inputs
 
-    reading = (reader or MusicReader.load()).read(analyses, library)
+    reader = reader or MusicReader.load()
+    if standardiser is not None:
+        reading = reader.read_inputs(reader.select(reader_inputs(analyses)), standardiser=standardiser)
+    else:
+        reading = reader.read(analyses, library)
     return Reading(reading.va, _va_affinity(reading.va).astype(np.float32),
                    reading.all_top_cues() if cues else [])
 
