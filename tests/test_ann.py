@@ -256,14 +256,23 @@ def test_store_change_token_follows_every_vector_write(store_db: tuple[Path, lis
 
     db, paths = store_db
     with Store(db) as store:
-        seen = [store.vectors_state()]
-        space = get_space("va")
+        space, other = get_space("va"), get_space("fused")
+
+        def state() -> str:
+            return store.vectors_state(space.name, space.version)
+
+        seen = [state()]
+        untouched = store.vectors_state(other.name, other.version)
         store.put_vectors(space.name, space.version, [1], np.zeros((1, 2), dtype=np.float32))
-        seen.append(store.vectors_state())
-        store.remove(paths[:1])
-        seen.append(store.vectors_state())
+        seen.append(state())
+        # another space's writes (a trained model embedding the library) leave this one's index current
+        assert store.vectors_state(other.name, other.version) == untouched
+        store.put_vectors(other.name, other.version, [1], np.zeros((1, 26), dtype=np.float32))
+        assert state() == seen[-1] and store.vectors_state(other.name, other.version) != untouched
+        store.remove(paths[:1])  # the tracks changed: every space's token moves
+        seen.append(state())
         store.touch(2, "/music/moved.ogg", 1, 1.0)  # no vector changes
-        assert store.vectors_state() == seen[-1]
+        assert state() == seen[-1]
         ids, mat = store.vectors_of(space.name, space.version, [3, 1, 2, 999])
         assert ids.tolist() == [2, 3] and mat.shape == (2, 2)  # track 1 was removed, 999 never existed
     assert len(set(seen)) == 3
@@ -339,3 +348,24 @@ def test_an_index_of_a_version_the_store_no_longer_holds_is_dropped(store_db: tu
         reports = ann.update_indexes(db, store)
     assert reports[f"va {space.version}"].action == "removed"
     assert not list(ann.index_folder(db).glob(f"{ann.space_index(db, space).stem}*"))
+
+
+def test_a_process_that_searched_can_still_analyse_audio(tmp_path: Path) -> None:
+    """usearch's extension loaded before Essentia's broke Essentia (every file then failed to index with
+    "Audio2Pitch could not be configured"): a fresh process opens an index first, then describes audio."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from storyscore.library.ann import usearch_index_class\n"
+        "index = usearch_index_class()(ndim=4, metric='ip')\n"
+        "index.add(np.arange(10), np.random.default_rng(0).random((10, 4), dtype=np.float32))\n"
+        "from storyscore.audio.descriptors import describe\n"
+        "t = np.arange(16000 * 6) / 16000\n"
+        "d = describe((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)\n"
+        "print(d.key)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "A minor"

@@ -47,6 +47,7 @@ re-inserted; when more than `REBUILD_FRACTION` of the library changed, it is reb
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -395,8 +396,20 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
         np.save(f, arr)
 
 
-def _new_index(ndim: int, metric: str) -> Any:
+def usearch_index_class() -> Any:
+    """usearch's `Index`, imported after Essentia's core. Loaded first, usearch's extension leaves Essentia
+    unable to configure its algorithms (importing `essentia.standard` then fails on Audio2Pitch's
+    defaults), so a process that searched a large library could no longer index; the other order is safe
+    (tests/test_ann.py)."""
+    with contextlib.suppress(ImportError):
+        import essentia  # noqa: F401  (the core only: a tenth of a second)
     from usearch.index import Index
+
+    return Index
+
+
+def _new_index(ndim: int, metric: str) -> Any:
+    Index = usearch_index_class()  # noqa: N806
 
     return Index(ndim=ndim, metric=metric, dtype="f32", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD)
 
@@ -509,7 +522,7 @@ class SpaceIndex:
     def _update(self, m: dict[str, Any], ids: np.ndarray, raw: np.ndarray, stats: Stats, state: str, fp: str,
                 progress: Progress | None, threads: int) -> SyncReport | None:
         """Update in place (None when too much changed: the caller rebuilds)."""
-        from usearch.index import Index
+        Index = usearch_index_class()  # noqa: N806
 
         frame = _stats_from_json(m["frame"])
         old_ids = np.load(self.folder / m["ids_file"])
@@ -553,6 +566,7 @@ class SpaceIndex:
     def _commit(self, indexes: dict[str, Any], ids: np.ndarray, raw: np.ndarray, stats: Stats, frame: Stats,
                 state: str, fp: str, built_count: int) -> None:
         """Write the new files under fresh names, then the manifest (atomically), then drop the old files."""
+        usearch_index_class()
         import usearch
 
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -596,7 +610,7 @@ class SpaceIndex:
     def open(self) -> bool:
         """Map the saved index for queries (False when there is none that fits): reads the manifest and
         the fused sample, never the vectors."""
-        from usearch.index import Index
+        Index = usearch_index_class()  # noqa: N806
 
         m = self.manifest()
         if m is None:

@@ -140,6 +140,12 @@ def _tag_values(file_tags: TrackTags | None) -> tuple[str | None, ...]:
     return (*(getattr(file_tags, c) for c in TAG_COLUMNS), json.dumps(file_tags.as_dict(), ensure_ascii=False))
 
 
+def _space_counter(space: str, version: str) -> str:
+    # by space, not version: a space holds one version per track, so writing a new one replaces the old
+    del version
+    return f"vectors_changed:{space}"
+
+
 def file_hash(path: Path) -> str:
     """blake2b of the file's bytes: finds touched-but-unchanged and moved files."""
     h = hashlib.blake2b(digest_size=16)
@@ -328,16 +334,22 @@ class Store:
         return ids_out, mat
 
     def vectors_state(self, space: str = "", version: str = "") -> str:
-        """A token that changes with every write of any vector (adding, re-reading or removing tracks), read
-        in one lookup: the approximate indexes beside the store know from it whether they are current."""
-        meta = dict(self.conn.execute("SELECT key, value FROM meta WHERE key IN ('store_id', 'vectors_changed')"))
-        return f"{meta.get('store_id', '')}:{meta.get('vectors_changed', '0')}"
+        """A token that changes with every write of this space's vectors and with every change of the
+        tracks (adding or removing one changes what every space must hold), read in one lookup: the
+        approximate indexes beside the store know from it whether they are current. Another space's
+        vectors being written (a trained model embedding the library) leaves it as it is."""
+        own = _space_counter(space, version)
+        meta = dict(self.conn.execute("SELECT key, value FROM meta WHERE key IN ('store_id', 'vectors_changed', ?)",
+                                      (own,)))
+        return f"{meta.get('store_id', '')}:{meta.get('vectors_changed', '0')}:{meta.get(own, '0')}"
 
-    def _vectors_changed(self) -> None:
-        """Count a change of the stored vectors (inside the writing transaction)."""
+    def _vectors_changed(self, spaces: Iterable[tuple[str, str]] | None = None) -> None:
+        """Count a change of the stored vectors (inside the writing transaction): of these (space, version)s
+        only, or (None) of the tracks themselves, which concerns every space."""
         self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (secrets.token_hex(8),))
-        self.conn.execute("INSERT INTO meta(key, value) VALUES ('vectors_changed', '1') ON CONFLICT(key) "
-                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        keys = ["vectors_changed"] if spaces is None else [_space_counter(s, v) for s, v in spaces]
+        self.conn.executemany("INSERT INTO meta(key, value) VALUES (?, '1') ON CONFLICT(key) "
+                              "DO UPDATE SET value = CAST(value AS INTEGER) + 1", [(k,) for k in keys])
 
     def data_version(self) -> int:
         """SQLite's counter of commits by other connections: a change means the library was re-indexed."""
@@ -393,7 +405,7 @@ class Store:
             self.conn.executemany("INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
                                   [(tid, space, version, mat[k].astype(np.float32).tobytes())
                                    for k, tid in enumerate(ids)])
-            self._vectors_changed()
+            self._vectors_changed([(space, version)])
 
     def put_readings(self, ids: list[int], va: np.ndarray, moods: list[list[str]], cues: list[list[str]],
                      vectors: dict[str, tuple[str, np.ndarray]]) -> None:
@@ -404,6 +416,7 @@ class Store:
     def put_readings_in_chunks(self, chunks: Iterable[Readings]) -> None:
         """`put_readings` for chunks made as they are written (a library too large to read at once), all in
         one transaction: an interrupted refresh changes nothing."""
+        written: set[tuple[str, str]] = set()
         with self.transaction():
             for c in chunks:
                 self.conn.executemany(
@@ -415,7 +428,8 @@ class Store:
                         "INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
                         [(tid, space, version, np.asarray(mat[k], dtype=np.float32).tobytes())
                          for k, tid in enumerate(c.ids)])
-            self._vectors_changed()
+                    written.add((space, version))
+            self._vectors_changed(written)
 
     def track_ids(self) -> list[int]:
         return [int(i) for (i,) in self.conn.execute("SELECT id FROM tracks ORDER BY id")]
