@@ -94,6 +94,47 @@ def test_one_and_two_workers_give_the_same_store(tmp_path: Path) -> None:
     assert (again.added, again.unchanged) == (0, 3)
 
 
+def test_descriptors_in_processes_give_the_same_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past DESCRIPTOR_PROCESSES_FROM files, two workers compute the descriptors in processes (Essentia holds
+    the GIL): the store is the one a single worker makes."""
+    import storyscore.library.filework as filework
+    import storyscore.library.indexer as indexer
+
+    started: list[int] = []
+
+    class Counted(filework.DescriptorProcesses):
+        def __init__(self, processes: int) -> None:
+            started.append(processes)
+            super().__init__(processes)
+
+    monkeypatch.setattr(indexer, "DESCRIPTOR_PROCESSES_FROM", 2)
+    monkeypatch.setattr(indexer, "DescriptorProcesses", Counted)
+    library = small_library(tmp_path / "music")
+    index_paths([library], tmp_path / "one.sqlite", workers=1)
+    two = index_paths([library], tmp_path / "two.sqlite", workers=2)
+    assert started == [2] and (two.added, len(two.skipped)) == (3, 1)
+    assert_same_store(store_contents(tmp_path / "one.sqlite"), store_contents(tmp_path / "two.sqlite"))
+
+
+def test_a_broken_descriptor_process_falls_back_to_the_thread() -> None:
+    import os
+    import signal
+
+    from storyscore.audio.descriptors import describe
+    from storyscore.library.filework import DescriptorProcesses
+
+    t = np.arange(16000 * 6, dtype=np.float32) / 16000
+    excerpt = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    with DescriptorProcesses(1) as processes:
+        assert processes.later(excerpt)() == describe(excerpt, 16000)
+        pool = processes._pool
+        assert pool is not None
+        for pid in list(pool._processes):  # a process dies (killed, or crashed on an odd file)
+            os.kill(pid, signal.SIGKILL)
+        assert processes.later(excerpt)() == describe(excerpt, 16000)
+        assert processes.later(excerpt)() == describe(excerpt, 16000)
+
+
 def test_workers_below_one_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["index", str(tmp_path), "--db", str(tmp_path / "x.sqlite"), "--workers", "0"]) == 2
     err = capsys.readouterr().err.strip()

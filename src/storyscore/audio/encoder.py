@@ -6,6 +6,7 @@ Two levels, as in openl3: `analyse_audio(audio, sr)` on arrays and `analyse_file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,15 +110,22 @@ def tagger_outputs(audio: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray
     return tags, np.concatenate(features), len(starts)
 
 
-def analyse_audio(audio: np.ndarray, sample_rate: int = ENCODER_RATE) -> TrackAnalysis:
-    """Analyse mono float32 audio (resampled here if `sample_rate` differs from 16 kHz)."""
+# Starts the descriptors of an excerpt (`descriptor_audio`'s) elsewhere and returns how to wait for them.
+DescribeLater = Callable[[np.ndarray], Callable[[], Descriptors]]
+
+
+def analyse_audio(audio: np.ndarray, sample_rate: int = ENCODER_RATE, *,
+                  describe_later: DescribeLater | None = None) -> TrackAnalysis:
+    """Analyse mono float32 audio (resampled here if `sample_rate` differs from 16 kHz). With
+    `describe_later`, the descriptors are computed there (another process) while the taggers run here."""
     audio = _at_encoder_rate(audio, sample_rate)
+    descriptors_done = describe_later(descriptor_audio(audio)) if describe_later is not None else None
     tags, features, windows = tagger_outputs(audio)
     return TrackAnalysis(
         duration=len(audio) / ENCODER_RATE,
         tags=tags,
         features=features,
-        descriptors=describe_track(audio),
+        descriptors=descriptors_done() if descriptors_done is not None else describe_track(audio),
         windows=windows,
     )
 

@@ -4,7 +4,13 @@ threads (indexer.py), Ray indexing runs the first as a task and the second in an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +22,8 @@ from storyscore.audio.tags import TrackTags, read_tags
 from storyscore.errors import AudioDecodeError, StoryscoreError
 
 if TYPE_CHECKING:
-    from storyscore.audio.encoder import TrackAnalysis
+    from storyscore.audio.descriptors import Descriptors
+    from storyscore.audio.encoder import DescribeLater, TrackAnalysis
 
 
 @dataclass(frozen=True)
@@ -77,15 +84,17 @@ def decode_for_index(path: Path, with_digest: bool = False) -> Decoded:
     return Decoded(audio, None, read_tags(path), digest)
 
 
-def analyse_decoded(decoded: Decoded, spaces: Sequence[Any]) -> Analysed:
-    """Analyse one decoded file and read it against the training corpus (the model half of a file's work)."""
+def analyse_decoded(decoded: Decoded, spaces: Sequence[Any],
+                    describe_later: DescribeLater | None = None) -> Analysed:
+    """Analyse one decoded file and read it against the training corpus (the model half of a file's work);
+    `describe_later`: where its descriptors are computed meanwhile (`DescriptorProcesses.later`)."""
     from storyscore.audio.encoder import ENCODER_RATE, analyse_audio
     from storyscore.spaces.zeroshot import read_music, reported_va
 
     if decoded.audio is None:
         return Analysed(None, decoded.reason or "unusable")
     try:
-        analysis = analyse_audio(decoded.audio, ENCODER_RATE)
+        analysis = analyse_audio(decoded.audio, ENCODER_RATE, describe_later=describe_later)
         reading = read_music([analysis])
         va = reported_va(reading.va[0])
         vectors = {s.name: (s.version, s.music_vectors(reading)[0]) for s in spaces}
@@ -95,6 +104,79 @@ def analyse_decoded(decoded: Decoded, spaces: Sequence[Any]) -> Analysed:
         return Analysed(None, f"analysis failed ({type(exc).__name__}: {exc})"[:200])
     return Analysed(analysis, None, float(va[0]), float(va[1]), reading.top_moods(0), vectors,
                      reading.cues[0], decoded.file_tags, decoded.digest)
+
+
+def _start_descriptor_process(parent: int) -> None:
+    # Ctrl-C reaches the whole process group: only the indexer decides what an interrupt stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def leave_with_the_indexer() -> None:  # a killed indexer (SIGKILL, out of memory) must not leave us idle
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=leave_with_the_indexer, daemon=True).start()
+
+
+def _warm() -> None:
+    """Every descriptor once on 5 s of a tone: Essentia and librosa imported, caches filled."""
+    from storyscore.audio.descriptors import describe
+
+    t = np.arange(5 * 16000, dtype=np.float32) / 16000
+    describe((0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t))).astype(np.float32), 16000)
+
+
+class DescriptorProcesses:
+    """Essentia's descriptors in worker processes, while the taggers run on the indexer's threads.
+
+    Essentia's Python binding holds the GIL throughout, so on threads the descriptors of two files run one
+    at a time (two threads reached 1.45x one); in processes they run beside the taggers, which release it
+    (1.78x, benchmarks/index_scale.py). Each process holds Essentia and numpy, not the models. If the pool
+    breaks (a process killed), the descriptors are computed on the calling thread as before.
+    """
+
+    def __init__(self, processes: int) -> None:
+        import multiprocessing
+
+        # spawn: a fork of a process already running torch threads can deadlock in the child
+        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_descriptor_process, initargs=(os.getpid(),))
+        for _ in range(processes):  # start them and load Essentia now, not on the first file
+            self._pool.submit(_warm)
+
+    def later(self, excerpt: np.ndarray) -> Callable[[], Descriptors]:
+        from storyscore.audio.descriptors import describe
+        from storyscore.audio.encoder import ENCODER_RATE
+
+        pool = self._pool
+        future = None
+        if pool is not None:
+            try:
+                future = pool.submit(describe, excerpt, ENCODER_RATE)
+            except (BrokenProcessPool, RuntimeError):  # broken, or shut down by an interrupt
+                future = None
+
+        def result() -> Descriptors:
+            if future is not None:
+                try:
+                    return future.result()
+                except BrokenProcessPool:
+                    self._pool = None
+            return describe(excerpt, ENCODER_RATE)
+
+        return result
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> DescriptorProcesses:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def zero_shot_spaces() -> list[Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,14 @@ from storyscore.audio.tags import read_tags
 from storyscore.errors import InputError
 from storyscore.library.filework import (
     Analysed,
+    DescriptorProcesses,
     WorkItem,
     analyse_decoded,
     decode_for_index,
     zero_shot_spaces,
 )
 from storyscore.library.store import Store, file_hash
-from storyscore.torch_threads import in_order_on_workers
+from storyscore.torch_threads import in_order_on_workers, worker_count
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, current path)
 
@@ -38,13 +39,24 @@ ProgressFn = Callable[[int, int, str], None]  # (done, total, current path)
 AnalysedStream = AbstractContextManager[Iterator[tuple[WorkItem, Analysed]]]
 
 
+# Files from which local indexing with several workers computes the descriptors in processes: starting
+# them (Python, Essentia and librosa in each) costs a few seconds of CPU, which fewer files do not repay.
+DESCRIPTOR_PROCESSES_FROM = 32
+
+
 @contextmanager
 def analysed_locally(work: Sequence[WorkItem], spaces: Sequence[Any],
                      workers: int | None = None) -> Iterator[Iterator[tuple[WorkItem, Analysed]]]:
-    """Each file decoded and analysed on this machine's threads, `workers` at once, yielded in order."""
-    with in_order_on_workers(lambda w: analyse_decoded(decode_for_index(w.path, w.digest is None), spaces), work,
-                             workers) as analysed:
-        yield ((item, future.result()) for item, future in analysed)
+    """Each file decoded and analysed on this machine's threads, `workers` at once, yielded in order; with
+    more than one worker and many files, the descriptors are computed in as many processes
+    (filework.DescriptorProcesses)."""
+    n = workers or worker_count()
+    with ExitStack() as stack:
+        later = (stack.enter_context(DescriptorProcesses(n)).later
+                 if n > 1 and len(work) >= DESCRIPTOR_PROCESSES_FROM else None)
+        with in_order_on_workers(lambda w: analyse_decoded(decode_for_index(w.path, w.digest is None), spaces,
+                                                           later), work, workers) as analysed:
+            yield ((item, future.result()) for item, future in analysed)
 
 
 @dataclass
