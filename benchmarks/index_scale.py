@@ -2,14 +2,15 @@
 while indexing 100 files vs N.
 
 (a) Throughput, in one run, on real music: the tracks of one game from the benchmark corpus
-    (benchmarks/.cache/corpus, fetched by fetch_corpus.py; default hyperrogue, 17 tracks), copied to a temp
-    folder; generated audio when the corpus is absent (or --music DIR). Each measurement runs in its own
-    process, which first indexes a short generated file (models loaded, caches warm) and then times
-    `index_paths` into a fresh store: with 1 worker, with 2, and optionally on a local Ray (--ray). The
-    decode floor is `load_audio` at 16 kHz over the same files, one after another and on 2 threads, timed
-    before and after the indexing runs. The targets: 2 workers >= 1.7x one; indexing within 3x the floor.
-    Beside them, what a second thread can add on the machine at that moment: blake2b (no GIL) over the same
-    bytes on 1 and 2 threads, before and after (on a shared 2-core machine this ceiling is often far below 2).
+    (benchmarks/.cache/corpus, fetched by fetch_corpus.py; default zero_ad, 61 tracks, enough for two workers
+    to run the descriptors in processes, which they do past 32 files), copied to a temp folder; generated
+    audio when the corpus is absent (or --music DIR). Each measurement runs in its own process, which first
+    indexes a short generated file (models loaded, caches warm) and then times `index_paths` into a fresh
+    store: with 1 worker, with 2, and optionally on a local Ray (--ray). The decode floor is `load_audio` at
+    16 kHz over the same files, one after another and on 2 threads, timed before and after the indexing runs.
+    The targets: 2 workers >= 1.7x one; indexing within 3x the floor. Beside them, what a second thread can
+    add on the machine at that moment: blake2b (no GIL) over the same bytes on 1 and 2 threads, before and
+    after (on a shared 2-core machine this ceiling is often far below 2).
 (b) Peak memory: a fresh process indexes 100 short generated files, another N (default 1000), each with the
     default workers; the peak RSS of the process with its worker processes (sampled from /proc every 0.2 s)
     and of the main process alone (getrusage). The one step that reads the whole library, re-reading every
@@ -270,8 +271,8 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--music", type=Path, help="a folder of music to time (default: one game of the corpus)")
-    ap.add_argument("--game", default="hyperrogue", help="the corpus game whose tracks are timed")
-    ap.add_argument("--tracks", type=int, default=17, help="at most this many of its tracks")
+    ap.add_argument("--game", default="zero_ad", help="the corpus game whose tracks are timed")
+    ap.add_argument("--tracks", type=int, default=64, help="at most this many of its tracks")
     ap.add_argument("--files", type=int, default=1000, help="N for the memory comparison (100 vs N files)")
     ap.add_argument("--file-seconds", type=float, default=2.0, help="length of each generated file")
     ap.add_argument("--ray", action="store_true", help="also time indexing on a local Ray (the `ray` extra)")

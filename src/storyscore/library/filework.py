@@ -119,11 +119,13 @@ def _start_descriptor_process(parent: int) -> None:
 
 
 def _warm() -> None:
-    """Every descriptor once on 5 s of a tone: Essentia and librosa imported, caches filled."""
+    """Every descriptor once on 5 s of a tone: Essentia and librosa imported, caches filled (the
+    spectrogram comes with each excerpt, so the process never loads torch; any one serves here)."""
     from storyscore.audio.descriptors import describe
 
     t = np.arange(5 * 16000, dtype=np.float32) / 16000
-    describe((0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t))).astype(np.float32), 16000)
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t))).astype(np.float32)
+    describe(tone, 16000, power=np.ones((257, len(tone) // 256 + 1), dtype=np.float32))
 
 
 class DescriptorProcesses:
@@ -131,8 +133,8 @@ class DescriptorProcesses:
 
     Essentia's Python binding holds the GIL throughout, so on threads the descriptors of two files run one
     at a time (two threads reached 1.45x one); in processes they run beside the taggers, which release it
-    (1.78x, benchmarks/index_scale.py). Each process holds Essentia and numpy, not the models. If the pool
-    breaks (a process killed), the descriptors are computed on the calling thread as before.
+    (1.77x, benchmarks/index_scale.py). Each process holds Essentia and librosa, not torch or the models. If
+    the pool breaks (a process killed), the descriptors are computed on the calling thread as before.
     """
 
     def __init__(self, processes: int) -> None:
@@ -146,14 +148,16 @@ class DescriptorProcesses:
             self._pool.submit(_warm)
 
     def later(self, excerpt: np.ndarray) -> Callable[[], Descriptors]:
-        from storyscore.audio.descriptors import describe
+        from storyscore.audio.descriptors import describe, power_spectrogram
         from storyscore.audio.encoder import ENCODER_RATE
 
+        # the spectrogram here (torch, which releases the GIL), so the processes need not load torch
+        power = power_spectrogram(excerpt)
         pool = self._pool
         future = None
         if pool is not None:
             try:
-                future = pool.submit(describe, excerpt, ENCODER_RATE)
+                future = pool.submit(describe, excerpt, ENCODER_RATE, power)
             except (BrokenProcessPool, RuntimeError):  # broken, or shut down by an interrupt
                 future = None
 
@@ -163,7 +167,7 @@ class DescriptorProcesses:
                     return future.result()
                 except BrokenProcessPool:
                     self._pool = None
-            return describe(excerpt, ENCODER_RATE)
+            return describe(excerpt, ENCODER_RATE, power)
 
         return result
 
