@@ -116,6 +116,32 @@ def test_descriptors_in_processes_give_the_same_store(tmp_path: Path, monkeypatc
     assert_same_store(store_contents(tmp_path / "one.sqlite"), store_contents(tmp_path / "two.sqlite"))
 
 
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    """Spawned descriptor processes must not re-run the user's script (no ``__main__`` guard here): it would
+    index the same library again from each of them."""
+    import subprocess
+    import sys
+
+    library = small_library(tmp_path / "music")
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "my_script.py"
+    script.write_text(
+        "import storyscore.library.filework as filework\n"
+        "import storyscore.library.indexer as indexer\n"
+        "from storyscore.library.indexer import index_paths\n"
+        "started = []\n"
+        "start = filework.DescriptorProcesses.__init__\n"
+        "filework.DescriptorProcesses.__init__ = lambda self, n: (started.append(n), start(self, n))[1]\n"
+        f"open({str(runs)!r}, 'a').write('ran\\n')\n"
+        "indexer.DESCRIPTOR_PROCESSES_FROM = 2\n"
+        f"report = index_paths([{str(library)!r}], {str(tmp_path / 'lib.sqlite')!r}, workers=2)\n"
+        "print(report.added, len(report.skipped), started)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "3 1 [2]"  # the descriptor processes did run
+    assert runs.read_text() == "ran\n"
+
+
 def test_a_broken_descriptor_process_falls_back_to_the_thread() -> None:
     import os
     import signal

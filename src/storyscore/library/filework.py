@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,6 +130,24 @@ def _warm() -> None:
     describe(tone, 16000, power=np.ones((257, len(tone) // 256 + 1), dtype=np.float32))
 
 
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Processes started meanwhile do not run the parent's main script. Spawned processes otherwise re-run
+    it first, and a user's script that calls `storyscore.index` without an ``if __name__ == "__main__"``
+    guard would index again in each of them; they need nothing from it."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            if "__spec__" in saved:
+                main.__spec__ = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+
+
 class DescriptorProcesses:
     """Essentia's descriptors in worker processes, while the taggers run on the indexer's threads.
 
@@ -144,8 +164,9 @@ class DescriptorProcesses:
         self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
             max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_descriptor_process, initargs=(os.getpid(),))
-        for _ in range(processes):  # start them and load Essentia now, not on the first file
-            self._pool.submit(_warm)
+        with _main_script_hidden():  # each submit starts one process, until there are `processes`
+            for _ in range(processes):  # start them and load Essentia now, not on the first file
+                self._pool.submit(_warm)
 
     def later(self, excerpt: np.ndarray) -> Callable[[], Descriptors]:
         from storyscore.audio.descriptors import describe, power_spectrogram
