@@ -5,13 +5,14 @@ complexity) are the field's reference implementations, published and evaluated, 
 DSP they replace was not; a short script on them separates battle from calm orchestral music at AUC .92
 (DESIGN.md §3). Each descriptor below names its algorithm and parameters. Two things are not Essentia:
 
-* ``percussive_ratio`` uses librosa's harmonic–percussive separation (Essentia has no HPSS);
+* ``percussive_ratio`` uses a median-filter harmonic–percussive separation (Essentia has none): librosa's
+  numbers, computed on scipy alone;
 * ``tempo_confidence`` is the onset envelope's normalised autocorrelation at the chosen beat period,
   because the tempo estimator chosen (Percival) reports no confidence of its own.
 
 Input is mono float32 audio (16 kHz in the pipeline). Algorithms that take a ``sampleRate`` run at the
 input rate; only Essentia's ``OnsetRate``, which assumes 44.1 kHz, gets a resampled copy (soxr).
-Everything is linear in the track's length. Essentia and librosa are imported inside functions so that
+Everything is linear in the track's length. Essentia and scipy are imported inside functions so that
 importing this module (and the CLI's ``--help``) stays instant.
 """
 
@@ -66,7 +67,7 @@ class Descriptors:
     danceability: float  # Essentia Danceability (DFA): about 0..3 for music (drum loops reach 4-6)
     brightness_hz: float  # mean spectral centroid over audible frames, Hz
     spectral_flux: float  # mean Essentia Flux (L2) of full-scale-normalised magnitude spectra
-    percussive_ratio: float  # percussive / (percussive + harmonic) energy, 0..1 (librosa HPSS)
+    percussive_ratio: float  # percussive / (percussive + harmonic) energy, 0..1 (median HPSS)
     key: str  # e.g. "A minor", or "unknown"
     key_strength: float  # Essentia Key strength: correlation with the best key profile, 0..1
     mode_strength: float  # key_strength signed by the scale: > 0 major, < 0 minor, 0 unknown
@@ -202,6 +203,29 @@ def _pool2x2(power: np.ndarray) -> np.ndarray:
     return padded.reshape((f + f % 2) // 2, 2, (t + t % 2) // 2, 2).sum(axis=(1, 3))
 
 
+def median_hpss(magnitude: np.ndarray, kernel: int) -> tuple[np.ndarray, np.ndarray]:
+    """Harmonic and percussive parts of a magnitude spectrogram (freq, frames): median filters across time
+    and across frequency, then soft masks (power 2), split evenly where both are zero. The same numbers as
+    `librosa.decompose.hpss(magnitude, kernel_size=kernel)` (tests/test_essentia_descriptors.py), with
+    scipy alone: importing librosa brings scikit-learn and numba, about 200 MiB in every indexing process."""
+    from scipy.ndimage import median_filter
+
+    # in the input's memory layout, as librosa keeps it (energy sums then add in the same order)
+    harmonic, percussive = np.empty_like(magnitude), np.empty_like(magnitude)
+    harmonic[:] = median_filter(magnitude, size=(1, kernel), mode="reflect")
+    percussive[:] = median_filter(magnitude, size=(kernel, 1), mode="reflect")
+    scale = np.maximum(harmonic, percussive)
+    silent = scale < np.finfo(magnitude.dtype).tiny
+    scale[silent] = 1
+    h, p = (harmonic / scale) ** 2, (percussive / scale) ** 2
+    heard = ~silent
+    h_mask, p_mask = np.copy(h), np.copy(p)  # np.copy keeps the layout (ndarray.copy makes it C)
+    h_mask[heard] /= h[heard] + p[heard]
+    p_mask[heard] /= p[heard] + h[heard]
+    h_mask[silent] = p_mask[silent] = 0.5
+    return magnitude * h_mask, magnitude * p_mask
+
+
 def _spectral(power: np.ndarray, sample_rate: int) -> tuple[float, float, float, np.ndarray]:
     """Brightness (Hz), spectral flux, percussive ratio, and the onset envelope, from one |STFT|².
 
@@ -223,13 +247,12 @@ def _spectral(power: np.ndarray, sample_rate: int) -> tuple[float, float, float,
     frames = np.ascontiguousarray(magnitude.T)
     centroids = [centroid(frame) for frame in frames[audible]]
     fluxes = [flux(frame) for frame in frames]
-    # Essentia has no harmonic–percussive separation: librosa's median-filter HPSS (Fitzgerald 2010).
-    # It runs on the spectrogram pooled 2 × 2 (62.5 Hz × 32 ms cells at 16 kHz) with 17-cell kernels, i.e.
-    # the same ~1 kHz × 0.5 s median windows as 31-cell kernels at full resolution for an eighth of the cost.
-    import librosa
-
+    # Essentia has no harmonic–percussive separation: the median-filter HPSS (Fitzgerald 2010), as librosa
+    # computes it. It runs on the spectrogram pooled 2 × 2 (62.5 Hz × 32 ms cells at 16 kHz) with 17-cell
+    # kernels, i.e. the same ~1 kHz × 0.5 s median windows as 31-cell kernels at full resolution for an
+    # eighth of the cost.
     pooled = _pool2x2(power) * (2.0 / window_sum) ** 2
-    harmonic, percussive = librosa.decompose.hpss(np.sqrt(pooled).astype(np.float32), kernel_size=17)
+    harmonic, percussive = median_hpss(np.sqrt(pooled).astype(np.float32), 17)
     h_energy, p_energy = float(np.sum(harmonic**2)), float(np.sum(percussive**2))
     ratio = p_energy / (p_energy + h_energy) if p_energy + h_energy > 0 else 0.0
     return (_finite(np.mean(centroids)) if centroids else 0.0, _finite(np.mean(fluxes)),

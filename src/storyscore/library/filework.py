@@ -121,7 +121,7 @@ def _start_descriptor_process(parent: int) -> None:
 
 
 def _warm() -> None:
-    """Every descriptor once on 5 s of a tone: Essentia and librosa imported, caches filled (the
+    """Every descriptor once on 5 s of a tone: Essentia and scipy imported, caches filled (the
     spectrogram comes with each excerpt, so the process never loads torch; any one serves here)."""
     from storyscore.audio.descriptors import describe
 
@@ -153,8 +153,8 @@ class DescriptorProcesses:
 
     Essentia's Python binding holds the GIL throughout, so on threads the descriptors of two files run one
     at a time (two threads reached 1.45x one); in processes they run beside the taggers, which release it
-    (1.77x, benchmarks/index_scale.py). Each process holds Essentia and librosa, not torch or the models. If
-    the pool breaks (a process killed), the descriptors are computed on the calling thread as before.
+    (1.85x, benchmarks/index_scale.py). Each process holds Essentia and scipy (about 180 MiB), not torch or
+    the models. If the pool breaks (a process killed), the descriptors are computed on the calling thread.
     """
 
     def __init__(self, processes: int) -> None:

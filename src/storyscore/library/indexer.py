@@ -40,7 +40,7 @@ AnalysedStream = AbstractContextManager[Iterator[tuple[WorkItem, Analysed]]]
 
 
 # Files from which local indexing with several workers computes the descriptors in processes: starting
-# them (Python, Essentia and librosa in each) costs a few seconds of CPU, which fewer files do not repay.
+# them (Python, Essentia and scipy in each) costs a few seconds of CPU, which fewer files do not repay.
 DESCRIPTOR_PROCESSES_FROM = 32
 
 
