@@ -140,9 +140,8 @@ def _tag_values(file_tags: TrackTags | None) -> tuple[str | None, ...]:
     return (*(getattr(file_tags, c) for c in TAG_COLUMNS), json.dumps(file_tags.as_dict(), ensure_ascii=False))
 
 
-def _space_counter(space: str, version: str) -> str:
+def _space_counter(space: str) -> str:
     # by space, not version: a space holds one version per track, so writing a new one replaces the old
-    del version
     return f"vectors_changed:{space}"
 
 
@@ -337,17 +336,18 @@ class Store:
         """A token that changes with every write of this space's vectors and with every change of the
         tracks (adding or removing one changes what every space must hold), read in one lookup: the
         approximate indexes beside the store know from it whether they are current. Another space's
-        vectors being written (a trained model embedding the library) leaves it as it is."""
-        own = _space_counter(space, version)
+        vectors being written (a trained model embedding the library) leaves it as it is. `version` is the
+        VectorSource protocol's: a space holds one version per track, so the token is per space."""
+        own = _space_counter(space)
         meta = dict(self.conn.execute("SELECT key, value FROM meta WHERE key IN ('store_id', 'vectors_changed', ?)",
                                       (own,)))
         return f"{meta.get('store_id', '')}:{meta.get('vectors_changed', '0')}:{meta.get(own, '0')}"
 
-    def _vectors_changed(self, spaces: Iterable[tuple[str, str]] | None = None) -> None:
-        """Count a change of the stored vectors (inside the writing transaction): of these (space, version)s
-        only, or (None) of the tracks themselves, which concerns every space."""
+    def _vectors_changed(self, spaces: Iterable[str] | None = None) -> None:
+        """Count a change of the stored vectors (inside the writing transaction): of these spaces only, or
+        (None) of the tracks themselves, which concerns every space."""
         self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (secrets.token_hex(8),))
-        keys = ["vectors_changed"] if spaces is None else [_space_counter(s, v) for s, v in spaces]
+        keys = ["vectors_changed"] if spaces is None else [_space_counter(s) for s in spaces]
         self.conn.executemany("INSERT INTO meta(key, value) VALUES (?, '1') ON CONFLICT(key) "
                               "DO UPDATE SET value = CAST(value AS INTEGER) + 1", [(k,) for k in keys])
 
@@ -405,7 +405,7 @@ class Store:
             self.conn.executemany("INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
                                   [(tid, space, version, mat[k].astype(np.float32).tobytes())
                                    for k, tid in enumerate(ids)])
-            self._vectors_changed([(space, version)])
+            self._vectors_changed([space])
 
     def put_readings(self, ids: list[int], va: np.ndarray, moods: list[list[str]], cues: list[list[str]],
                      vectors: dict[str, tuple[str, np.ndarray]]) -> None:
@@ -416,7 +416,7 @@ class Store:
     def put_readings_in_chunks(self, chunks: Iterable[Readings]) -> None:
         """`put_readings` for chunks made as they are written (a library too large to read at once), all in
         one transaction: an interrupted refresh changes nothing."""
-        written: set[tuple[str, str]] = set()
+        written: set[str] = set()
         with self.transaction():
             for c in chunks:
                 self.conn.executemany(
@@ -428,7 +428,7 @@ class Store:
                         "INSERT OR REPLACE INTO vectors(track_id, space, version, vec) VALUES (?,?,?,?)",
                         [(tid, space, version, np.asarray(mat[k], dtype=np.float32).tobytes())
                          for k, tid in enumerate(c.ids)])
-                    written.add((space, version))
+                    written.add(space)
             self._vectors_changed(written)
 
     def track_ids(self) -> list[int]:

@@ -104,7 +104,8 @@ class InputMoments:
     def add(self, x: np.ndarray) -> None:
         if len(x) == 0:
             return
-        mean, m2 = x.mean(axis=0), ((x - x.mean(axis=0)) ** 2).sum(axis=0)
+        mean = x.mean(axis=0)
+        m2 = ((x - mean) ** 2).sum(axis=0)
         if self.mean is None or self.m2 is None:
             self.n, self.mean, self.m2 = len(x), mean, m2
             return
@@ -243,12 +244,12 @@ class MusicReader:
         return MusicReading(va.astype(np.float32), (contributions * self.output_scale[None, :, None]),
                             self.names, z)
 
-    def read(self, analyses: Sequence[TrackAnalysis], library: Sequence[TrackAnalysis] | None = None,
-             ) -> MusicReading:
-        """Read tracks against a library (default: the tracks themselves)."""
+    def read(self, analyses: Sequence[TrackAnalysis], library: Sequence[TrackAnalysis] | None = None, *,
+             standardiser: tuple[np.ndarray, np.ndarray] | None = None) -> MusicReading:
+        """Read tracks against a library (default: the tracks themselves), or by a `standardiser`."""
         x = self.select(reader_inputs(analyses))
         lib = None if library is None else self.select(reader_inputs(library))
-        return self.read_inputs(x, lib)
+        return self.read_inputs(x, lib, standardiser=standardiser)
 
 
 @cache

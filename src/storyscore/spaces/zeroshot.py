@@ -71,13 +71,9 @@ def read_music(analyses: Sequence[TrackAnalysis], library: Sequence[TrackAnalysi
     """(V, A), mood-word profile and (with `cues`) the leading cues of tracks, read against `library`
     (default: the tracks themselves), or by a `standardiser` the reader made from a library's moments
     (`MusicReader.standardiser`), by the learned music reader (spaces/music_reader.py)."""
-    from storyscore.spaces.music_reader import MusicReader, reader_inputs
+    from storyscore.spaces.music_reader import MusicReader
 
-    reader = reader or MusicReader.load()
-    if standardiser is not None:
-        reading = reader.read_inputs(reader.select(reader_inputs(analyses)), standardiser=standardiser)
-    else:
-        reading = reader.read(analyses, library)
+    reading = (reader or MusicReader.load()).read(analyses, library, standardiser=standardiser)
     return Reading(reading.va, _va_affinity(reading.va).astype(np.float32),
                    reading.all_top_cues() if cues else [])
 
