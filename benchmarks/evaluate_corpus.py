@@ -38,6 +38,8 @@ from storyscore.audio.encoder import DESCRIPTOR_VERSION, TAGGER_VERSION, TAGGERS
 from storyscore.datasets.games import GAMES, load_story_pairs, load_tracks, track_signs
 from storyscore.spaces.music_reader import AXES, MusicReader, input_names, reader_inputs
 from storyscore.training.music_reader import (
+    PRIOR_CUES,
+    SHIPPED_GRIDS,
     Recipe,
     bootstrap_auc,
     bootstrap_within_game_auc,
@@ -53,6 +55,7 @@ CORPUS = HERE / ".cache" / "corpus"
 ANALYSES = HERE / ".cache" / "corpus_analyses"
 RESULTS = HERE / "results" / "corpus.json"
 SPACES = ("fused", "va", "tagwords")
+LABELLED = ("naev", "zero_ad", "flare", "freedroidrpg")  # the games that label both sides of an axis
 
 
 def ensure_corpus(corpus: Path, fetch: bool) -> None:
@@ -150,20 +153,22 @@ def fmt_auc(auc: float, ci: tuple[float, float]) -> str:
 
 
 def reader_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np.ndarray,
-                   grid: str = "cues") -> tuple[dict, dict[str, list[Recipe]]]:
-    """Nested leave-one-game-out figures of the reader; also returns the recipes chosen per held-out game
-    (per axis), which the story section reuses."""
+                   grids: dict[str, str] | None = None) -> tuple[dict, dict[str, list[Recipe]]]:
+    """Nested leave-one-game-out figures of the reader (`grids`: the candidates per axis, default the
+    shipped reader's); also returns the recipes chosen per held-out game (per axis), which the story
+    section reuses."""
+    grids = dict(SHIPPED_GRIDS if grids is None else grids)
     names = input_names()
-    out: dict = {"grid": grid, "axes": {}}
+    out: dict = {"grid": grids, "axes": {}}
     held: dict[str, np.ndarray] = {}
     chosen_by_axis = []
     for axis, name in enumerate(AXES):
-        scores, chosen = nested_logo_scores(x, signs[:, axis], games, names, grid)
+        scores, chosen = nested_logo_scores(x, signs[:, axis], games, names, grids[name], name)
         held[name] = scores
         chosen_by_axis.append(chosen)
         out["axes"][name] = {"recipes": {g: {"method": r.method, "inputs": r.group, "C": r.c}
                                          for g, r in chosen.items()}}
-    print(f"\n## Music reader, leave-one-game-out (nested: recipe re-chosen from the {grid!r} grid and model "
+    print(f"\n## Music reader, leave-one-game-out (nested: recipe re-chosen from the grids {grids} and model "
           "refitted without the held-out game; each game read as its own library)\n")
     print("| game | tracks | " + " | ".join(f"{a} n+/n− | {a} AUC [95% CI]" for a in AXES) + " |")
     print("|---|---|" + "---|---|" * len(AXES))
@@ -192,25 +197,41 @@ def reader_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: n
     return out, recipes
 
 
-# The side each cue was expected to read (+1 raises the axis, -1 lowers it), from music-psychology summaries
-# (Gabrielsson & Lindström 2010; Juslin & Laukka 2004) for the descriptors and from the hand-set cue table
-# the learned reader replaced (storyscore < 0.2, spaces/zeroshot.py) for the tags. A cue whose interval lies
-# wholly on the other side of 0.5 reads backwards on game music.
-EXPECTED: dict[str, dict[str, int]] = {
-    "valence": {"descriptor:mode_strength": 1, "descriptor:log_brightness": 1, "tag:MSD_musicnn:happy": 1,
-                "tag:MSD_musicnn:sad": -1, "tag:MSD_musicnn:beautiful": 1, "tag:MTT_musicnn:metal": -1,
-                "tag:MSD_musicnn:heavy metal": -1, "tag:MSD_musicnn:party": 1, "tag:MSD_musicnn:catchy": 1,
-                "tag:MTT_musicnn:dance": 1, "tag:MTT_musicnn:pop": 1, "tag:MTT_musicnn:harp": 1,
-                "tag:MTT_musicnn:cello": -1, "tag:MTT_musicnn:weird": -1},
-    "arousal": {"descriptor:log_tempo": 1, "descriptor:onset_rate": 1, "descriptor:loudness": 1,
-                "descriptor:log_brightness": 1, "descriptor:danceability": 1, "descriptor:percussive_ratio": 1,
-                "descriptor:spectral_flux": 1, "tag:MTT_musicnn:slow": -1, "tag:MTT_musicnn:fast": 1,
-                "tag:MTT_musicnn:loud": 1, "tag:MTT_musicnn:quiet": -1, "tag:MTT_musicnn:soft": -1,
-                "tag:MTT_musicnn:ambient": -1, "tag:MTT_musicnn:techno": 1, "tag:MTT_musicnn:dance": 1,
-                "tag:MTT_musicnn:metal": 1, "tag:MTT_musicnn:rock": 1, "tag:MTT_musicnn:classical": -1,
-                "tag:MSD_musicnn:Mellow": -1, "tag:MSD_musicnn:chill": -1, "tag:MSD_musicnn:party": 1,
-                "tag:MSD_musicnn:heavy metal": 1, "tag:MSD_musicnn:punk": 1},
-}
+# Essentia's standard descriptors that the 40-line reference reading (in the issue that asked for this
+# corpus) sums, z-scored over the library, for arousal: tempo, loudness, onset rate, spectral centroid.
+REFERENCE_AROUSAL = ("descriptor:log_tempo", "descriptor:loudness", "descriptor:onset_rate",
+                     "descriptor:log_brightness")
+
+
+def alternatives_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) -> dict:
+    """The readers the shipped one was chosen among, each nested leave-one-game-out on each axis: the
+    'prior' and 'cues' grids, and (arousal) the reference's four Essentia descriptors, equally weighted."""
+    names = input_names()
+    out: dict = {}
+    print("\n## Music reader: the candidates (nested leave-one-game-out, within-game AUC pooled; per game)\n")
+    print("| axis | reader | pooled [95% CI] | across games | " + " | ".join(LABELLED) + " |")
+    print("|---|---|---|---|" + "---|" * len(LABELLED))
+    for axis, name in enumerate(AXES):
+        readers: dict[str, np.ndarray] = {}
+        for grid in ("prior", "cues"):
+            readers[grid] = nested_logo_scores(x, signs[:, axis], games, names, grid, name)[0]
+        if name == "arousal":
+            cols = [names.index(c) for c in REFERENCE_AROUSAL]
+            z, _, _ = standardise_by_game(x[:, cols], games, np.ones(len(x), bool))
+            readers["essentia reference"] = z.mean(axis=1)
+        out[name] = {}
+        for label, s in readers.items():
+            lab = signs[:, axis]
+            keep = lab != 0
+            row = {"within": within_game_auc(s, lab, games), "ci95": bootstrap_within_game_auc(s, lab, games),
+                   "across": roc_auc(s[keep], lab[keep] > 0),
+                   "per_game": {g: within_game_auc(s[games == g], lab[games == g], games[games == g])
+                                for g in LABELLED}}
+            out[name][label] = row
+            shipped = " (shipped)" if label == SHIPPED_GRIDS[name] else ""
+            print(f"| {name} | {label}{shipped} | {fmt_auc(row['within'], row['ci95'])} | {row['across']:.2f} | "
+                  + " | ".join("–" if np.isnan(v) else f"{v:.2f}" for v in row["per_game"].values()) + " |")
+    return out
 
 
 def single_cue_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) -> dict:
@@ -225,7 +246,7 @@ def single_cue_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) -> d
         for k, j in enumerate(cols):
             auc = within_game_auc(z[:, k], signs[:, axis], games)
             ci = bootstrap_within_game_auc(z[:, k], signs[:, axis], games, n_boot=300)
-            expected = EXPECTED[name].get(names[j], 0)
+            expected = PRIOR_CUES[name].get(names[j], 0)
             if ci[0] > 0.5:
                 reads = "raises" + (" (as expected)" if expected > 0 else " (backwards)" if expected < 0 else "")
             elif ci[1] < 0.5:
@@ -402,7 +423,8 @@ def main() -> None:
     results = {"code": code_version(), "corpus": corpus_rows}
     results["reader"], recipes = reader_section(items, x, games, signs)
     if args.full_grid:
-        results["reader_full_grid"], _ = reader_section(items, x, games, signs, "full")
+        results["reader_full_grid"], _ = reader_section(items, x, games, signs, {a: "full" for a in AXES})
+    results["reader_alternatives"] = alternatives_section(x, games, signs)
     results["single_cues"] = single_cue_section(x, games, signs)
     results["stories"] = story_section(items, x, games, signs, args.corpus, recipes)
     results["tracks"] = [{k: it[k] for k in ("game", "title", "situations", "signs")} for it in items]

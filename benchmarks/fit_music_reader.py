@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/fit_music_reader.py      # fetches and analyses what is missing first
 
-The recipe per axis (input groups × regularisation) is the one with the best pooled leave-one-game-out
-AUC over every game; the card's figures are the nested ones (recipe re-chosen without each held-out game),
-the same as benchmarks/evaluate_corpus.py prints. Writes src/storyscore/data/music_reader/reader.safetensors
+The recipe per axis is the one with the best pooled leave-one-game-out AUC over every game among that axis's
+candidates (`training.music_reader.SHIPPED_GRIDS`: arousal reads the a-priori cues, valence the cues the
+games choose); the card's figures are the nested ones (recipe re-chosen without each held-out game), the
+same as benchmarks/evaluate_corpus.py prints. Writes src/storyscore/data/music_reader/reader.safetensors
 and reader.json. Bump store.PIPELINE_VERSION only if the analysis changed; a new reader alone is picked up
 by the next `storyscore index` (its version is part of the stored readings' version).
 """
@@ -33,6 +34,8 @@ from storyscore.training.music_reader import (
     CUE_GROUPS,
     K_GRID,
     MUSIC_SPREAD,
+    PRIOR_CUES,
+    SHIPPED_GRIDS,
     SHRINK_TRACKS,
     choose_recipe,
     fit_reader,
@@ -40,6 +43,13 @@ from storyscore.training.music_reader import (
 )
 
 CHECK_ROWS = 4
+RECIPE_MODELS = {
+    "pointwise": "L2-regularised logistic regression (scikit-learn lbfgs) on the tracks' signs",
+    "pairwise": "L2-regularised logistic regression (scikit-learn lbfgs) on same-game (positive - negative) "
+                "differences",
+    "cues": "improper linear model: the C named inputs that best order the training games' tracks, weights ±1/C",
+    "prior": "improper linear model on the a-priori cues (selection.prior_cues), weights ±1/k, not fitted",
+}
 
 
 def check_inputs(tensors: dict[str, np.ndarray]) -> np.ndarray:
@@ -68,7 +78,7 @@ def main() -> None:
     figures, _ = reader_section(items, x, games, signs)
     recipes, grid = [], {}
     for axis, name in enumerate(AXES):
-        recipe, results = choose_recipe(x, signs[:, axis], games, names, all_games)
+        recipe, results = choose_recipe(x, signs[:, axis], games, names, all_games, SHIPPED_GRIDS[name], name)
         recipes.append(recipe)
         grid[name] = [{"method": r.method, "inputs": r.group, "C": r.c, "logo_within_game_auc": v}
                       for r, v in results.items()]
@@ -102,13 +112,16 @@ def main() -> None:
         "shrink_tracks": SHRINK_TRACKS,
         "analysis_version": ANALYSIS_VERSION,
         "recipe": {name: {"method": r.method, "inputs": r.group, "C": r.c,
-                          "model": "L2-regularised logistic regression (scikit-learn lbfgs): pointwise on the "
-                                   "tracks' signs, or pairwise on same-game (positive - negative) differences"}
+                          "model": RECIPE_MODELS[r.method]}
                    for name, r in zip(AXES, recipes, strict=True)},
-        "selection": {"method": "leave-one-game-out within-game ROC-AUC (pairs of tracks of the same game), "
-                      "pooled over games, over the 'cues' grid below (improper linear models: the k named inputs "
-                      "that best order the training games' tracks, weights ±1/k); each game standardised over "
-                      "itself", "cue_groups": list(CUE_GROUPS), "k_grid": list(K_GRID), "grid": grid},
+        "selection": {"method": "per axis, the grid of training.music_reader.SHIPPED_GRIDS; within it, the best "
+                      "leave-one-game-out within-game ROC-AUC (pairs of tracks of the same game), pooled over "
+                      "games; each game standardised over itself. 'cues': improper linear models (the k named "
+                      "inputs that best order the training games' tracks, weights ±1/k); 'prior': every cue of "
+                      "prior_cues with its expected sign, weights ±1/k, nothing learned from the games",
+                      "grids": dict(SHIPPED_GRIDS), "cue_groups": list(CUE_GROUPS), "k_grid": list(K_GRID),
+                      "prior_cues": {a: PRIOR_CUES[a] for a in AXES if SHIPPED_GRIDS[a] == "prior"},
+                      "grid": grid},
         "training_data": {
             "description": "Soundtracks of Debian game packages, labelled by the situations the games' own "
                            "files play each track in (storyscore.datasets.games; situation → sign tables in "

@@ -19,6 +19,8 @@ from storyscore.spaces.music_reader import (
     shrunk_standardiser,
 )
 from storyscore.training.music_reader import (
+    PRIOR_CUES,
+    SHIPPED_GRIDS,
     Recipe,
     choose_recipe,
     fit_reader,
@@ -170,6 +172,36 @@ def test_leave_one_game_out_finds_a_planted_cue_despite_game_offsets() -> None:
     reader = MusicReader(tensors, {"inputs": used, "shrink_tracks": 10.0, "version": weights_version(tensors)})
     va = reader.read_inputs(reader.select(x[g == "g0"])).va
     assert roc_auc(va[:, 1], signs[g == "g0", 1] > 0) > 0.8
+
+
+def test_prior_recipe_reads_every_prior_cue_with_its_sign_whatever_the_labels() -> None:
+    names = input_names()
+    for axis in AXES:
+        assert set(PRIOR_CUES[axis]) <= set(names), "a prior cue no longer exists among the reader's inputs"
+        recipe = Recipe("descriptors+tags", 0.0, "prior", axis)
+        assert [names[j] for j in recipe.columns(names)] == [n for n in names if n in PRIOR_CUES[axis]]
+    x, g, signs = _planted()
+    prior = Recipe("descriptors+tags", 0.0, "prior", "arousal")
+    fitted = [fit_reader(x, s, g, [prior, prior]) for s in (signs, -signs)]
+    (tensors, used), (flipped, _) = fitted
+    k = len(PRIOR_CUES["arousal"])
+    want = np.array([PRIOR_CUES["arousal"].get(n, 0) / k for n in used])
+    np.testing.assert_allclose(tensors["weights"][1], want, atol=1e-12)
+    np.testing.assert_allclose(flipped["weights"], tensors["weights"], atol=1e-12)  # nothing learned from labels
+    assert choose_recipe(x, signs[:, 1], g, names, sorted(set(g)), "prior", "arousal")[0] == prior
+
+
+def test_shipped_reader_follows_the_shipped_grids() -> None:
+    card = json.loads((READER_DIR / CARD_FILE).read_text(encoding="utf-8"))
+    reader = MusicReader.load()
+    for axis, name in enumerate(AXES):
+        assert card["selection"]["grids"][name] == SHIPPED_GRIDS[name]
+        if SHIPPED_GRIDS[name] != "prior":
+            continue
+        assert card["recipe"][name]["method"] == "prior"
+        k = len(PRIOR_CUES[name])
+        got = {n: w for n, w in zip(reader.names, reader.weights[axis].tolist(), strict=True) if w}
+        assert got == pytest.approx({n: sign / k for n, sign in PRIOR_CUES[name].items()}, abs=1e-6)
 
 
 def test_roc_auc_counts_ties_half() -> None:
