@@ -16,10 +16,12 @@ and the default install never need it (the `ray` extra installs it).
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -65,28 +67,67 @@ def _check_reachable(address: str) -> None:
                            f"{exc.strerror or type(exc).__name__}); start it with `ray start --head`") from None
 
 
+def ray_token_available() -> bool:
+    """Whether Ray would find a cluster token here (its own order: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, the
+    default ~/.ray/auth_token that `ray get-auth-token --generate` writes)."""
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return True
+    return (Path.home() / ".ray" / "auth_token").is_file()
+
+
+def _reread_ray_auth() -> None:
+    """Ray caches its authentication mode and token per process (at import, and at a token's first use):
+    make it read the environment again, as Ray's own token set-up does when it enables token mode."""
+    with suppress(ImportError, AttributeError):  # private to Ray 2.60 (pinned); without it the mode stays
+        from ray._raylet import AuthenticationTokenLoader, Config
+
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
+
+
+@contextmanager
+def token_sent(address: str) -> Iterator[None]:
+    """Within the block, a driver connecting to `address` sends the cluster's token when one is available
+    here. Since Ray 2.59 `ray start --head` asks for a token by default, but a driver sends one only under
+    RAY_AUTH_MODE=token, so without it a cluster the user started answers "Unauthenticated" and ray.init
+    retries for a minute. A cluster without token authentication accepts a driver that sends one (checked
+    with Ray 2.60), and an explicit RAY_AUTH_MODE is left as the user set it."""
+    if not address or "RAY_AUTH_MODE" in os.environ or not ray_token_available():
+        yield
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    _reread_ray_auth()
+    try:
+        yield
+    finally:
+        os.environ.pop("RAY_AUTH_MODE", None)
+        _reread_ray_auth()
+
+
 @contextmanager
 def connected(address: str) -> Iterator[ModuleType]:
     """Ray, connected: to `address`, or a local Ray started in this process when it is "" (a Ray this
     process already started, a test's for example, is used as it is). What is started here is shut down."""
     ray = import_ray()
-    started = False
-    if not ray.is_initialized():
-        where = address or "a local Ray"
-        if address:
-            _check_reachable(address)
+    if ray.is_initialized():
+        yield ray
+        return
+    if address:
+        _check_reachable(address)
+    with token_sent(address):
         try:
             if address:
                 ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
             else:
                 ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for a bad address
-            raise ClusterError(f"{where}: cannot connect to Ray ({_one_line(exc)})") from None
-        started = True
-    try:
-        yield ray
-    finally:
-        if started:
+            hint = ("" if not address or ray_token_available() else "; a cluster started with token "
+                    "authentication (Ray's default) needs its token here: `ray get-auth-token` on the head, "
+                    "into ~/.ray/auth_token or RAY_AUTH_TOKEN")
+            raise ClusterError(f"{address or 'a local Ray'}: cannot connect to Ray ({_one_line(exc)}){hint}") from None
+        try:
+            yield ray
+        finally:
             ray.shutdown()
 
 
