@@ -10,6 +10,9 @@ Per size and space (the zero-shot `va`, `tagwords` and `fused`, and a 64-d train
   - index build time (one thread: deterministic), index size on disk per track, and open time (manifest
     + memory-mapped views + the fused sample).
 
+With --plan N, `storyscore.plan` of the demo story (4 scenes; models loaded, the best of 3 runs after a
+warm-up) on the same kind of store of N tracks: a plan reads every track of the library.
+
 With --end-to-end N, also `Matcher.match` end to end (text reading included) for fresh ~350-word passages
 (benchmarks/speed.py's, sentences rotated so none is seen twice) on a real store of N synthetic tracks
 (written through Store.put_track, kept in benchmarks/.cache/), exact (every vector loaded from SQLite at
@@ -174,6 +177,22 @@ def synthetic_store(n: int) -> Path:
     return db
 
 
+def plan_at_scale(n: int, runs: int = 3) -> dict[str, Any]:
+    """`storyscore.plan` of the demo story on a store of n synthetic tracks (fused, the default space)."""
+    import storyscore
+
+    story = Path(storyscore.__file__).parent / "data" / "demo_story.md"
+    db = synthetic_store(n)
+    storyscore.plan(story, db=str(db))  # warm: models loaded
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        plan = storyscore.plan(story, db=str(db))
+        times.append(time.perf_counter() - t0)
+    return {"n": n, "scenes": len(plan.scenes), "best_s": round(min(times), 3),
+            "runs_s": [round(t, 3) for t in times], "peak_rss_mib": round(peak_rss_mib())}
+
+
 def end_to_end(n: int, runs: int, spaces: list[str]) -> dict[str, Any]:
     """Matcher open and match of fresh passages, exact against the index, on a store of n tracks."""
     from speed import PASSAGE, passage_variants  # noqa: E402  (benchmarks/ is on sys.path)
@@ -236,11 +255,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=ann.BUILD_THREADS, help="index build threads (1: deterministic)")
     ap.add_argument("--end-to-end", type=int, default=0, metavar="N", help="also Matcher.match on a store of N tracks")
     ap.add_argument("--runs", type=int, default=20, help="fresh passages per end-to-end measurement")
+    ap.add_argument("--plan", type=int, default=0, metavar="N", help="also plan the demo story on a store of N tracks")
     ap.add_argument("--e2e-spaces", nargs="+", default=["fused", "va", "tagwords"],
                     choices=["fused", "va", "tagwords"], help="spaces measured end to end")
     args = ap.parse_args()
     if args.sizes is None:
-        args.sizes = [] if args.end_to_end else [10_000, 100_000, 1_000_000]
+        args.sizes = [] if args.end_to_end or args.plan else [10_000, 100_000, 1_000_000]
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     rows = [r for r in previous.get("rows", []) if (r["n"], r["space"]) not in
@@ -251,6 +271,11 @@ def main() -> None:
     if args.end_to_end:
         e2e[str(args.end_to_end)] = {**end_to_end(args.end_to_end, args.runs, args.e2e_spaces), "code": code_version(),
                                      "load_avg": [round(x, 2) for x in os.getloadavg()]}
+    plans = previous.get("plan") or {}
+    if args.plan:
+        plans[str(args.plan)] = {**plan_at_scale(args.plan), "code": code_version(),
+                                 "load_avg": [round(x, 2) for x in os.getloadavg()]}
+        print(f"plan at {args.plan:,}: {json.dumps(plans[str(args.plan)])}", file=sys.stderr, flush=True)
     work = Path(tempfile.mkdtemp(prefix="search_scale_", dir=HERE / ".cache" if (HERE / ".cache").is_dir() else None))
     try:
         for n in args.sizes:
@@ -269,7 +294,7 @@ def main() -> None:
         "code": code_version(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), "
         f"{platform.python_implementation()} {platform.python_version()}",
         "engine": f"usearch {__import__('usearch').__version__}", "peak_rss_mib": round(peak_rss_mib()),
-        "written": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows, "end_to_end": e2e,
+        "written": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows, "end_to_end": e2e, "plan": plans,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1) + "\n")

@@ -205,3 +205,25 @@ def test_vectors_round_trip(library: Path, tmp_path: Path) -> None:
         assert mat.shape == (1, 2) and np.all(np.isfinite(mat))
         analysis = store.analyses([int(ids[0])])[0]
         assert analysis.features.shape == (400,) and set(analysis.tags) == {"MTT_musicnn", "MSD_musicnn"}
+
+
+def test_track_infos_equal_what_the_full_rows_give(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner's light read of the library (`track_infos`) gives what the full rows give, by id and in a
+    pass over the table alike, in the order asked."""
+    from test_index_workers import small_library
+
+    import storyscore.library.store as store_module
+    from storyscore.types import TrackInfo
+
+    db = tmp_path / "lib.sqlite"
+    index_paths([small_library(tmp_path / "music")], db, workers=1)
+    with Store(db, create=False) as store:
+        full = store.tracks()
+        ids = [t.track_id for t in full][::-1]
+        want = [TrackInfo(t.track_id, t.path, t.duration, t.valence, t.arousal, t.moods,
+                          *((t.file_tags.title, t.file_tags.artist, t.file_tags.album) if t.file_tags else ()))
+                for t in full][::-1]
+        assert any(w.title == "Dawn" for w in want)  # a tagged file is among them
+        assert store.track_infos(ids) == want
+        monkeypatch.setattr(store_module, "TRACK_INFOS_BY_ID", 1)
+        assert store.track_infos(ids) == want

@@ -666,6 +666,16 @@ class SpaceIndex:
             return self._exact(text, allowed, k, source)
         return exact_top(self.form, text, ids, raw, self._stats, self._sample, k)
 
+    def saved_vectors(self, source: VectorSource) -> tuple[np.ndarray, np.ndarray] | None:
+        """(ids ascending, vectors) of every track, from the copy saved with the index (memory-mapped, no
+        SQLite read), while the store has not changed since it was saved; None otherwise."""
+        if not self._views and not self.open():
+            return None
+        assert self._manifest is not None
+        if source.vectors_state(self.space, self.version) != self._manifest["state"]:
+            return None
+        return self._saved
+
     def _exact(self, text: np.ndarray, ids: np.ndarray, k: int, source: VectorSource) -> tuple[np.ndarray, np.ndarray]:
         live, raw = self._vectors_of(ids, source)
         return exact_top(self.form, text, live, raw, self._stats, self._sample, k)

@@ -110,7 +110,9 @@ class Matcher:
         loaded on first use."""
         if self._loaded is not None:
             return self._loaded
-        ids, matrix = self.store.vectors(self.space.name, self.space.version)
+        saved = self.index.saved_vectors(self.store) if self.index is not None else None
+        # past the threshold the index keeps a copy of the vectors: a plan reads that, not every SQLite row
+        ids, matrix = saved if saved is not None else self.store.vectors(self.space.name, self.space.version)
         if len(ids) == 0:
             raise StoreError(f"{self.store.path}: the library has no tracks (run `storyscore index DIR` first)")
         if self._where is not None:  # only the tracks the filter keeps are candidates, for match and plan alike
@@ -119,7 +121,7 @@ class Matcher:
             if not rows:
                 raise InputError(f"{self.store.path}: no track in the library matches {self._where.describe()}")
             ids, matrix = ids[rows], matrix[rows]
-        self._loaded = ([int(i) for i in ids], matrix)
+        self._loaded = (np.asarray(ids, dtype=np.int64).tolist(), matrix)
         return self._loaded
 
     def close(self) -> None:
@@ -175,9 +177,7 @@ class Matcher:
         return [self._tracks[t] for t in track_ids]
 
     def track_info(self, track_ids: list[int]) -> list[TrackInfo]:
-        return [TrackInfo(t.track_id, t.path, t.duration, t.valence, t.arousal, t.moods,
-                          *((t.file_tags.title, t.file_tags.artist, t.file_tags.album) if t.file_tags else ()))
-                for t in self.stored(track_ids)]
+        return self.store.track_infos(track_ids)
 
     # --- storyscore.types.Matcher protocol---------------------------------------------------------
     def text_emotion(self, texts: list[str]) -> list[TextEmotion]:

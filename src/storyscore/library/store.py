@@ -23,6 +23,7 @@ from storyscore.audio.descriptors import Descriptors
 from storyscore.audio.encoder import ANALYSIS_VERSION, TAGGERS, TrackAnalysis
 from storyscore.audio.tags import TrackTags
 from storyscore.errors import InputError, StoreError, StoreVersionError
+from storyscore.types import TrackInfo
 
 SCHEMA_VERSION = 2
 # Bumped with anything that changes what is stored per track: the analysis or the schema. A new music
@@ -85,6 +86,8 @@ class StoredTrack:
     cues: tuple[str, ...] = ()  # what moved the music reader most, e.g. "'loud' tag high (+arousal)"
     file_tags: TrackTags | None = None  # the file's own tags (title, artist...); None until read
 
+
+TRACK_INFOS_BY_ID = 8 * 900  # up to this many tracks, `track_infos` asks by id; past it, one pass over the table
 
 # File tags kept in columns of their own, for filtering (`match --artist ...`) and listing
 TAG_COLUMNS = ("title", "artist", "album", "genre")
@@ -283,6 +286,23 @@ class Store:
         return [StoredTrack(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(json.loads(r[8])),
                             json.loads(r[9]), tuple(json.loads(r[10])),
                             TrackTags.from_dict(json.loads(r[11])) if r[11] else None) for r in rows]
+
+    def track_infos(self, ids: list[int]) -> list[TrackInfo]:
+        """What the planner needs of each track, in the order of `ids`: one query, and no JSON but the moods
+        (`tracks` also decodes descriptors, cues and file tags: 2.4 s of a 3.7-s plan at 100,000 tracks)."""
+        sql = "SELECT id, path, duration, valence, arousal, moods, title, artist, album FROM tracks"
+        if len(ids) <= TRACK_INFOS_BY_ID:  # a few tracks (a match's results): by id, 900 bound parameters a query
+            rows = []
+            for start in range(0, len(ids), 900):
+                part = ids[start:start + 900]
+                rows += self.conn.execute(sql + f" WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+        else:  # most of the library (a plan): one pass over the table
+            wanted = set(ids)
+            rows = [r for r in self.conn.execute(sql) if r[0] in wanted]
+        moods: dict[str, tuple[str, ...]] = {}  # a library holds few distinct mood lists: decode each once
+        got = {r[0]: TrackInfo(r[0], r[1], r[2], r[3], r[4], moods.get(r[5]) or moods.setdefault(r[5], tuple(json.loads(r[5]))),
+                               r[6], r[7], r[8]) for r in rows}
+        return [got[i] for i in ids]
 
     def untagged(self) -> list[tuple[int, str]]:
         """(id, path) of the tracks whose file tags were never read (libraries made before tags)."""

@@ -305,7 +305,15 @@ def _alternatives(
     n: int = 3,
 ) -> list[Alternative]:
     t = idx[s]
-    order = [int(i) for i in np.argsort(-fit[s]) if allowed[i] and int(i) != t][:n]
+    # the n best allowed tracks but the chosen one, best first (ties by column): without sorting the library
+    rest = np.where(allowed, fit[s], -np.inf)
+    rest[t] = -np.inf
+    if len(rest) > n:
+        nth = -np.partition(-rest, n - 1)[n - 1]  # the n-th best value; every track tied with it is a candidate
+        top = np.flatnonzero(rest >= nth)
+    else:
+        top = np.arange(len(rest))
+    order = [int(i) for i in sorted(top.tolist(), key=lambda i: (-rest[i], i)) if np.isfinite(rest[i])][:n]
     res: list[Alternative] = []
     for a in order:
         better = fit[s, a] > fit[s, t]
