@@ -304,6 +304,37 @@ def test_matcher_searches_the_index_past_the_threshold(name: str, store_db: tupl
     assert ann.index_folder(db).is_dir()
 
 
+def test_score_tracks_reads_the_saved_vectors_only_while_the_store_is_unchanged(
+        store_db: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan past the threshold scores the copy of the vectors saved with the index, equal to the store's;
+    once the store changed (a track removed, the index not yet brought up to date), the store's."""
+    from storyscore.library import ann
+    from storyscore.library.search import Matcher
+    from storyscore.library.store import Store
+
+    db, paths = store_db
+    space = get_space("fused")
+    with Store(db) as store:
+        want_ids, want = store.vectors(space.name, space.version)
+    monkeypatch.setattr(ann, "ANN_THRESHOLD", 100)
+    with Matcher(db, space) as matcher:
+        assert matcher.index is not None and matcher.index.saved_vectors(matcher.store) is not None
+        assert matcher.ids == want_ids.tolist()
+        np.testing.assert_array_equal(matcher.matrix, want)
+    with Store(db) as store:
+        store.remove(paths[:2])  # the saved copy still holds these two
+    index = ann.space_index(db, space)
+    with Store(db) as store:
+        assert index.saved_vectors(store) is None
+    import storyscore.library.search as search
+
+    monkeypatch.setattr(search, "open_index", lambda *a, **k: index)  # the stale index, not brought up to date
+    with Matcher(db, space) as matcher:
+        assert matcher.index is index and index.saved_vectors(matcher.store) is None
+        assert matcher.ids == want_ids[2:].tolist()
+        np.testing.assert_array_equal(matcher.matrix, want[2:])
+
+
 def test_index_keeps_the_indexes_current_and_never_serves_a_removed_track(
         store_db: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     from storyscore.library import ann
