@@ -140,18 +140,33 @@ class MusicReading:
         return self.all_top_cues(k, rows=[i])[0]
 
     def all_top_cues(self, k: int = 3, rows: list[int] | None = None) -> list[list[str]]:
-        """`top_cues` of every track (or of `rows`), computed for all of them at once."""
+        """`top_cues` of every track (or of `rows`), computed for all of them at once: first, for each axis,
+        the cue that pushed the track most toward the side it reads on (so a track reading intense names
+        why, even where its arousal sums many small cues and its valence a few large ones), the stronger
+        of the two first; then the strongest others."""
         labels, member, single = _cue_groups(self.names)
         pick = np.arange(len(self.va)) if rows is None else np.asarray(rows, dtype=np.int64)
         push = self.contributions[pick] @ member  # (n, 2, groups)
         strength = np.abs(push).sum(axis=1)  # (n, groups)
         out: list[list[str]] = []
         for r, i in enumerate(pick):
-            cues = []
-            for g in np.argsort(-strength[r], kind="stable")[:k]:
-                if strength[r, g] <= 0:
+            chosen: list[tuple[int, int]] = []  # (group, axis)
+            firsts = []
+            for axis in range(len(AXES)):
+                toward = push[r, axis] * (1.0 if self.va[i, axis] >= 0 else -1.0)
+                g = int(np.argmax(toward))
+                if toward[g] > 0:
+                    firsts.append((float(toward[g]), g, axis))
+            for _, g, axis in sorted(firsts, reverse=True):
+                if g not in (c for c, _ in chosen):
+                    chosen.append((g, axis))
+            for g in np.argsort(-strength[r], kind="stable"):
+                if len(chosen) >= k or strength[r, g] <= 0:
                     break
-                axis = int(np.argmax(np.abs(push[r, :, g])))
+                if int(g) not in (c for c, _ in chosen):
+                    chosen.append((int(g), int(np.argmax(np.abs(push[r, :, g])))))
+            cues = []
+            for g, axis in chosen[:k]:
                 sign = "+" if push[r, axis, g] >= 0 else "-"
                 level = ""
                 if g in single:
