@@ -132,6 +132,10 @@ def test_the_token_is_sent_only_to_an_address_and_only_when_one_is_here(tmp_path
     assert mode_within("") is None  # a local Ray sets up its own
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     assert mode_within("HEAD:6379") == "disabled"  # the user's choice stands
+    monkeypatch.delenv("RAY_AUTH_MODE")
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(tmp_path / "missing"))
+    with pytest.raises(ClusterError, match="missing: cannot read the Ray token file"):
+        mode_within("HEAD:6379")  # Ray itself would abort the process
 
 
 def test_missing_ray_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

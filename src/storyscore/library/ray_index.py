@@ -69,9 +69,19 @@ def _check_reachable(address: str) -> None:
 
 def ray_token_available() -> bool:
     """Whether Ray would find a cluster token here (its own order: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, the
-    default ~/.ray/auth_token that `ray get-auth-token --generate` writes)."""
-    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+    default ~/.ray/auth_token that `ray get-auth-token --generate` writes). A RAY_AUTH_TOKEN_PATH that
+    cannot be read is a one-line error here: Ray aborts the process on it."""
+    if os.environ.get("RAY_AUTH_TOKEN"):
         return True
+    named = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if named:
+        try:
+            if Path(named).expanduser().read_text(encoding="utf-8").strip():
+                return True
+            problem = "it is empty"
+        except (OSError, UnicodeDecodeError) as exc:
+            problem = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ClusterError(f"{named}: cannot read the Ray token file that RAY_AUTH_TOKEN_PATH names ({problem})")
     return (Path.home() / ".ray" / "auth_token").is_file()
 
 
