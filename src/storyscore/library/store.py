@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,8 @@ class StoredTrack:
     file_tags: TrackTags | None = None  # the file's own tags (title, artist...); None until read
 
 
-TRACK_INFOS_BY_ID = 8 * 900  # up to this many tracks, `track_infos` asks by id; past it, one pass over the table
+IDS_PER_QUERY = 900  # SQLite's bound-parameter limit (999 in older builds), with room for a query's others
+TRACK_INFOS_BY_ID = 8 * IDS_PER_QUERY  # up to this many tracks, `track_infos` asks by id; past it, one pass
 
 # File tags kept in columns of their own, for filtering (`match --artist ...`) and listing
 TAG_COLUMNS = ("title", "artist", "album", "genre")
@@ -277,10 +279,7 @@ class Store:
         if ids is None:
             rows = self.conn.execute(sql + " ORDER BY id").fetchall()
         else:
-            rows = []
-            for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
-                part = ids[start:start + 900]
-                rows += self.conn.execute(sql + f" WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+            rows = self._rows_for_ids(sql + " WHERE id IN ({ids})", ids)
             order = {tid: k for k, tid in enumerate(ids)}
             rows.sort(key=lambda r: order[r[0]])
         return [StoredTrack(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(json.loads(r[8])),
@@ -291,18 +290,26 @@ class Store:
         """What the planner needs of each track, in the order of `ids`: one query, and no JSON but the moods
         (`tracks` also decodes descriptors, cues and file tags: 2.4 s of a 3.7-s plan at 100,000 tracks)."""
         sql = "SELECT id, path, duration, valence, arousal, moods, title, artist, album FROM tracks"
-        if len(ids) <= TRACK_INFOS_BY_ID:  # a few tracks (a match's results): by id, 900 bound parameters a query
-            rows = []
-            for start in range(0, len(ids), 900):
-                part = ids[start:start + 900]
-                rows += self.conn.execute(sql + f" WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+        if len(ids) <= TRACK_INFOS_BY_ID:  # a few tracks (a match's results): by id
+            rows = self._rows_for_ids(sql + " WHERE id IN ({ids})", ids)
         else:  # most of the library (a plan): one pass over the table
             wanted = set(ids)
             rows = [r for r in self.conn.execute(sql) if r[0] in wanted]
         moods: dict[str, tuple[str, ...]] = {}  # a library holds few distinct mood lists: decode each once
-        got = {r[0]: TrackInfo(r[0], r[1], r[2], r[3], r[4], moods.get(r[5]) or moods.setdefault(r[5], tuple(json.loads(r[5]))),
-                               r[6], r[7], r[8]) for r in rows}
+        for r in rows:
+            if r[5] not in moods:
+                moods[r[5]] = tuple(json.loads(r[5]))
+        got = {r[0]: TrackInfo(r[0], r[1], r[2], r[3], r[4], moods[r[5]], r[6], r[7], r[8]) for r in rows}
         return [got[i] for i in ids]
+
+    def _rows_for_ids(self, sql: str, ids: Sequence[int], params: tuple[object, ...] = ()) -> list[Any]:
+        """Every row of `sql`, whose ``{ids}`` stands for the ids' placeholders (after `params`), asked
+        `IDS_PER_QUERY` ids at a time."""
+        rows: list[Any] = []
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            part = [int(i) for i in ids[start:start + IDS_PER_QUERY]]
+            rows += self.conn.execute(sql.format(ids=",".join("?" * len(part))), (*params, *part)).fetchall()
+        return rows
 
     def untagged(self) -> list[tuple[int, str]]:
         """(id, path) of the tracks whose file tags were never read (libraries made before tags)."""
@@ -342,11 +349,8 @@ class Store:
     def vectors_of(self, space: str, version: str, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(ids ascending, (n, d) float32) of the listed tracks that hold a vector of `space` at `version`
         (the approximate index's candidates; a track no longer stored is left out)."""
-        rows: list[tuple[int, bytes]] = []
-        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
-            part = [int(i) for i in ids[start:start + 900]]
-            rows += self.conn.execute(f"SELECT track_id, vec FROM vectors WHERE space=? AND version=? AND "
-                                      f"track_id IN ({','.join('?' * len(part))})", (space, version, *part)).fetchall()
+        rows = self._rows_for_ids("SELECT track_id, vec FROM vectors WHERE space=? AND version=? AND track_id IN ({ids})",
+                                  ids, (space, version))
         rows.sort()
         ids_out = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
@@ -384,15 +388,12 @@ class Store:
     def analyses(self, ids: list[int]) -> list[TrackAnalysis]:
         """Rebuild stored analyses (for spaces trained later, without decoding audio again)."""
         out: dict[int, TrackAnalysis] = {}
-        for start in range(0, len(ids), 900):
-            part = ids[start:start + 900]
-            q = (f"SELECT id, duration, tags, features, descriptors, windows FROM tracks "
-                 f"WHERE id IN ({','.join('?' * len(part))})")
-            for tid, duration, tags, feats, desc, windows in self.conn.execute(q, part):
-                tag_arr = np.frombuffer(tags, dtype=np.float32).reshape(len(TAGGERS), -1)
-                out[tid] = TrackAnalysis(duration, {n: tag_arr[k].copy() for k, n in enumerate(TAGGERS)},
-                                         np.frombuffer(feats, dtype=np.float32).copy(),
-                                         Descriptors(**json.loads(desc)), windows)
+        q = "SELECT id, duration, tags, features, descriptors, windows FROM tracks WHERE id IN ({ids})"
+        for tid, duration, tags, feats, desc, windows in self._rows_for_ids(q, ids):
+            tag_arr = np.frombuffer(tags, dtype=np.float32).reshape(len(TAGGERS), -1)
+            out[tid] = TrackAnalysis(duration, {n: tag_arr[k].copy() for k, n in enumerate(TAGGERS)},
+                                     np.frombuffer(feats, dtype=np.float32).copy(),
+                                     Descriptors(**json.loads(desc)), windows)
         return [out[i] for i in ids]
 
     # --- writing (each call is one transaction) ----------------------------------------------------
