@@ -150,9 +150,7 @@ def test_missing_ray_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_no_cluster_at_the_address_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("ray")
-    with socket.socket() as s:  # a port where nothing listens
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()  # nothing listens there
     library = small_library(tmp_path / "music")
     assert main(["index", "--ray", f"ray://127.0.0.1:{port}", str(library), "--db", str(tmp_path / "x.sqlite"),
                  "-q"]) == 1

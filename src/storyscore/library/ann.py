@@ -671,10 +671,12 @@ class SpaceIndex:
         SQLite read), while the store has not changed since it was saved; None otherwise."""
         if not self._views and not self.open():
             return None
+        return self._saved if self._saved_is_current(source) else None
+
+    def _saved_is_current(self, source: VectorSource) -> bool:
+        """Whether the store's vectors are still those saved with the opened index."""
         assert self._manifest is not None
-        if source.vectors_state(self.space, self.version) != self._manifest["state"]:
-            return None
-        return self._saved
+        return source.vectors_state(self.space, self.version) == self._manifest["state"]
 
     def _exact(self, text: np.ndarray, ids: np.ndarray, k: int, source: VectorSource) -> tuple[np.ndarray, np.ndarray]:
         live, raw = self._vectors_of(ids, source)
@@ -684,8 +686,7 @@ class SpaceIndex:
         """The stored vectors of these tracks (those the store holds): from the copy saved with the index
         (memory-mapped; a few rows of a small file) while the store has not changed since, else from the
         store (so a track it has dropped since is never served)."""
-        assert self._manifest is not None
-        if source.vectors_state(self.space, self.version) != self._manifest["state"]:
+        if not self._saved_is_current(source):
             live, raw = source.vectors_of(self.space, self.version, ids)
             return np.asarray(live, dtype=np.int64), raw
         saved_ids, saved = self._saved
