@@ -203,9 +203,11 @@ REFERENCE_AROUSAL = ("descriptor:log_tempo", "descriptor:loudness", "descriptor:
                      "descriptor:log_brightness")
 
 
-def alternatives_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) -> dict:
+def alternatives_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray, shipped: dict[str, list[float]],
+                         ) -> dict:
     """The readers the shipped one was chosen among, each nested leave-one-game-out on each axis: the
-    'prior' and 'cues' grids, and (arousal) the reference's four Essentia descriptors, equally weighted."""
+    'prior' and 'cues' grids, and (arousal) the reference's four Essentia descriptors, equally weighted.
+    `shipped`: the shipped reader's held-out scores per axis (`reader_section`'s), not computed again."""
     names = input_names()
     out: dict = {}
     print("\n## Music reader: the candidates (nested leave-one-game-out, within-game AUC pooled; per game)\n")
@@ -214,7 +216,8 @@ def alternatives_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) ->
     for axis, name in enumerate(AXES):
         readers: dict[str, np.ndarray] = {}
         for grid in ("prior", "cues"):
-            readers[grid] = nested_logo_scores(x, signs[:, axis], games, names, grid, name)[0]
+            readers[grid] = (np.asarray(shipped[name]) if grid == SHIPPED_GRIDS[name]
+                             else nested_logo_scores(x, signs[:, axis], games, names, grid, name)[0])
         if name == "arousal":
             cols = [names.index(c) for c in REFERENCE_AROUSAL]
             z, _, _ = standardise_by_game(x[:, cols], games, np.ones(len(x), bool))
@@ -228,8 +231,8 @@ def alternatives_section(x: np.ndarray, games: np.ndarray, signs: np.ndarray) ->
                    "per_game": {g: within_game_auc(s[games == g], lab[games == g], games[games == g])
                                 for g in LABELLED}}
             out[name][label] = row
-            shipped = " (shipped)" if label == SHIPPED_GRIDS[name] else ""
-            print(f"| {name} | {label}{shipped} | {fmt_auc(row['within'], row['ci95'])} | {row['across']:.2f} | "
+            mark = " (shipped)" if label == SHIPPED_GRIDS[name] else ""
+            print(f"| {name} | {label}{mark} | {fmt_auc(row['within'], row['ci95'])} | {row['across']:.2f} | "
                   + " | ".join("–" if np.isnan(v) else f"{v:.2f}" for v in row["per_game"].values()) + " |")
     return out
 
@@ -424,7 +427,7 @@ def main() -> None:
     results["reader"], recipes = reader_section(items, x, games, signs)
     if args.full_grid:
         results["reader_full_grid"], _ = reader_section(items, x, games, signs, {a: "full" for a in AXES})
-    results["reader_alternatives"] = alternatives_section(x, games, signs)
+    results["reader_alternatives"] = alternatives_section(x, games, signs, results["reader"]["held_out_scores"])
     results["single_cues"] = single_cue_section(x, games, signs)
     results["stories"] = story_section(items, x, games, signs, args.corpus, recipes)
     results["tracks"] = [{k: it[k] for k in ("game", "title", "situations", "signs")} for it in items]
