@@ -157,14 +157,17 @@ class MusicReading:
                 g = int(np.argmax(toward))
                 if toward[g] > 0:
                     firsts.append((float(toward[g]), g, axis))
+            named: set[int] = set()
             for _, g, axis in sorted(firsts, reverse=True):
-                if g not in (c for c, _ in chosen):
+                if g not in named:
                     chosen.append((g, axis))
-            for g in np.argsort(-strength[r], kind="stable"):
+                    named.add(g)
+            for g in np.argsort(-strength[r], kind="stable").tolist():
                 if len(chosen) >= k or strength[r, g] <= 0:
                     break
-                if int(g) not in (c for c, _ in chosen):
-                    chosen.append((int(g), int(np.argmax(np.abs(push[r, :, g])))))
+                if g not in named:
+                    chosen.append((g, int(np.argmax(np.abs(push[r, :, g])))))
+                    named.add(g)
             cues = []
             for g, axis in chosen[:k]:
                 sign = "+" if push[r, axis, g] >= 0 else "-"
