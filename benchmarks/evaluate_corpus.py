@@ -11,8 +11,9 @@
    its own library: a cue that reads backwards on soundtrack music shows here.
 4. Story→music retrieval on the pairs of narrative text and music the games' own scripts make: MRR and
    P@5 per space against random and a popularity prior (how often the game's other texts use each track),
-   with the music read by the held-out reader (fitted without that game); hubness (the largest share of
-   queries any one track is in the top 5 of, against its fair share 5/n).
+   with the music read by the held-out reader (fitted without that game) and the text moods measured from
+   the other games' narrative centre (with and without that centre, and the paired change); hubness (the
+   largest share of queries any one track is in the top 5 of, against its fair share 5/n).
 5. The text reading on those texts: arousal and valence AUC against the signs of the situation they
    are played in.
 
@@ -148,6 +149,14 @@ def load_items(corpus: Path, cache: Path = ANALYSES) -> list[dict]:
     return items
 
 
+def item_arrays(items: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reader's input rows, each track's game and its (V, A) label signs, in `items` order."""
+    x = reader_inputs([it["analysis"] for it in items])
+    games = np.array([it["game"] for it in items])
+    signs = np.array([it["signs"] for it in items], dtype=np.int64)
+    return x, games, signs
+
+
 def fmt_auc(auc: float, ci: tuple[float, float]) -> str:
     return "–" if np.isnan(auc) else f"{auc:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
 
@@ -278,44 +287,59 @@ def mrr_p5(scores: np.ndarray, relevance: np.ndarray) -> dict[str, float]:
     return {"mrr": micro["MRR"], "p5": micro["P@5"]}
 
 
-def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np.ndarray,
-                  corpus: Path, recipes_by_game: dict[str, list[Recipe]]) -> dict:
-    from storyscore.spaces import get_space
-    from storyscore.spaces.zeroshot import read_music, read_text
-    from storyscore.spaces.zeroshot_spaces import library_relative
+def paired_mrr_change(new: np.ndarray, old: np.ndarray, rel: np.ndarray, draws: int = 2000) -> dict:
+    """MRR(new) − MRR(old) on the same texts, with a bootstrap 95% interval over texts (paired)."""
+    from storyscore.training.metrics import retrieval_metrics
 
-    pairs = load_story_pairs(corpus)
-    by_game: dict[str, list] = defaultdict(list)
-    for p in pairs:
-        by_game[p.game].append(p)
-    out: dict = {}
+    rr_new = retrieval_metrics(new, rel, ks=(5,)).per_query["MRR"]
+    rr_old = retrieval_metrics(old, rel, ks=(5,)).per_query["MRR"]
+    diff = rr_new - rr_old
     rng = np.random.default_rng(0)
-    print("\n## Story → music: the games' own text–music pairs (music read by the reader fitted without "
-          "that game)\n")
-    print("| game | texts | tracks | space | MRR | P@5 | largest top-5 share / fair share |")
-    print("|---|---|---|---|---|---|---|")
-    from storyscore.training.music_reader import SHRINK_TRACKS
+    boot = diff[rng.integers(0, len(diff), (draws, len(diff)))].mean(axis=1)
+    return {"change": float(diff.mean()), "ci95": (float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))),
+            "texts": len(diff)}
 
-    def library(game: str) -> tuple[list[int], list[str]]:
+
+def story_queries(items: list[dict], corpus: Path) -> dict[str, tuple[list[int], list[str], np.ndarray]]:
+    """Per game with story pairs: its tracks (indices into `items`), the texts whose music is among them,
+    and the (texts, tracks) relevance matrix."""
+    by_game: dict[str, list] = defaultdict(list)
+    for p in load_story_pairs(corpus):
+        by_game[p.game].append(p)
+    out = {}
+    for game in sorted(by_game):
         idx = [k for k, it in enumerate(items) if it["game"] == game]
-        return idx, [items[k]["path"] for k in idx]
-
-    def relevance(game: str) -> tuple[list[str], np.ndarray]:
-        _, paths = library(game)
+        paths = [items[k]["path"] for k in idx]
         queries = []
         for p in by_game[game]:
             wanted = {str(Path(u).resolve()) for u in p.tracks}
             rel = np.array([t in wanted for t in paths])
             if rel.any():
                 queries.append((p.text, rel))
-        return [t for t, _ in queries], (np.stack([r for _, r in queries]) if queries else np.zeros((0, 0), bool))
+        if idx and queries:
+            out[game] = (idx, [t for t, _ in queries], np.stack([r for _, r in queries]))
+    return out
+
+
+def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np.ndarray,
+                  corpus: Path, recipes_by_game: dict[str, list[Recipe]]) -> dict:
+    from storyscore.spaces import get_space
+    from storyscore.spaces.zeroshot import read_music, read_text
+    from storyscore.spaces.zeroshot_spaces import library_relative
+    from storyscore.training.mood_centre import mood_centre
+
+    stories = story_queries(items, corpus)
+    out: dict = {}
+    rng = np.random.default_rng(0)
+    print("\n## Story → music: the games' own text–music pairs (music read by the reader fitted without "
+          "that game, text moods measured from the other games' narrative centre)\n")
+    print("| game | texts | tracks | space | MRR | P@5 | largest top-5 share / fair share |")
+    print("|---|---|---|---|---|---|---|")
+    from storyscore.training.music_reader import SHRINK_TRACKS
 
     text_rows = []
-    for game in sorted(by_game):
-        idx, paths = library(game)
-        texts, rel = relevance(game)
-        if not idx or not texts:
-            continue
+    for game, (idx, texts, rel) in stories.items():
+        paths = [items[k]["path"] for k in idx]
         # The reader for this game: recipe chosen and weights fitted on the other games only.
         train = games != game
         tensors, used = fit_reader(x[train], signs[train], games[train], recipes_by_game[game])
@@ -333,10 +357,8 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
         # The prior twice: in the reader's own frame, and relative to each library (the frame the va space
         # compares in: "calmer than the rest of this soundtrack"); the stronger of the two is the bar.
         centres, relative_centres = [], []
-        for other in sorted(by_game):
-            o_idx, _ = library(other)
-            o_texts, o_rel = relevance(other)
-            if other == game or not o_idx or not o_texts:
+        for other, (o_idx, _, o_rel) in stories.items():
+            if other == game:
                 continue
             o_va = read_music([items[k]["analysis"] for k in o_idx], reader=reader).va
             o_use = o_rel.sum(axis=0).astype(float)
@@ -364,22 +386,38 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
               f"{entry['popularity_logo_relative']['mrr']:.3f} | {entry['popularity_logo_relative']['p5']:.3f} | |")
         print(f"| | | | (popularity in the game, other texts) | {entry['popularity_in_game']['mrr']:.3f} | "
               f"{entry['popularity_in_game']['p5']:.3f} | |")
-        for space_name in SPACES:
-            space = get_space(space_name, reader=reader)
-            scores = space.similarity(space.embed_text(texts), space.music_vectors(reading))
+        # The narrative mood centre the text moods are measured from, from the other games' texts alone; the
+        # rows marked "no centre" measure them from zero, as storyscore did before.
+        centre = mood_centre({o: q[1] for o, q in stories.items() if o != game})
+        variants = [(name, name, centre) for name in SPACES]
+        variants += [(f"{name}, no centre", name, np.zeros_like(centre)) for name in SPACES if name != "va"]
+        all_scores = {}
+        for label, space_name, space_centre in variants:
+            space = get_space(space_name, reader=reader, mood_centre=space_centre)
+            scores = all_scores[label] = space.similarity(space.embed_text(texts), space.music_vectors(reading))
             top5 = np.argsort(-scores, axis=1)[:, :5]
             share = np.bincount(top5.ravel(), minlength=n) / len(texts)
-            entry[space_name] = {**mrr_p5(scores, rel), "max_top5_share": float(share.max()), "fair_share": fair,
-                                 "tracks_over_twice_fair": int((share > 2 * fair).sum())}
-            e = entry[space_name]
-            print(f"| | | | {space_name} | {e['mrr']:.3f} | {e['p5']:.3f} | {e['max_top5_share']:.2f} / "
+            entry[label] = {**mrr_p5(scores, rel), "max_top5_share": float(share.max()), "fair_share": fair,
+                            "tracks_over_twice_fair": int((share > 2 * fair).sum())}
+            e = entry[label]
+            print(f"| | | | {label} | {e['mrr']:.3f} | {e['p5']:.3f} | {e['max_top5_share']:.2f} / "
                   f"{fair:.2f} ({e['tracks_over_twice_fair']} over 2×) |")
+        entry["centre_change"] = {name: paired_mrr_change(all_scores[name], all_scores[f"{name}, no centre"], rel)
+                                  for name in SPACES if name != "va"}
         out[game] = entry
         # text reading against the situation of the music the game plays with each text
         va = read_text(texts)[1].va
         for q, r in enumerate(rel):
             s = np.array([items[idx[i]]["signs"] for i in np.flatnonzero(r)])
             text_rows.append((game, va[q], np.sign(s.sum(axis=0)) if len(s) else np.zeros(2)))
+    print("\n## What the narrative mood centre changes: MRR with it minus without it, same texts (bootstrap 95% "
+          "interval over texts, paired)\n")
+    print("| game | texts | " + " | ".join(name for name in SPACES if name != "va") + " |")
+    print("|---|---|" + "---|" * (len(SPACES) - 1))
+    for game, entry in out.items():
+        cells = [f"{c['change']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]"
+                 for c in entry["centre_change"].values()]
+        print(f"| {game} | {entry['texts']} | " + " | ".join(cells) + " |")
     text_out = {}
     if text_rows:
         print("\n## Text reading on the games' texts, against the signs of the music they are played with\n")
@@ -406,9 +444,7 @@ def main() -> None:
     args = ap.parse_args()
     ensure_corpus(args.corpus, not args.no_fetch)
     items = load_items(args.corpus)
-    x = reader_inputs([it["analysis"] for it in items])
-    games = np.array([it["game"] for it in items])
-    signs = np.array([it["signs"] for it in items], dtype=np.int64)
+    x, games, signs = item_arrays(items)
 
     print("\n## Corpus\n")
     print("| game | tracks | hours | V+ | V− | A+ | A− |")

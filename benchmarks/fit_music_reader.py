@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from common import code_version
-from evaluate_corpus import CORPUS, ensure_corpus, load_items, reader_section
+from evaluate_corpus import CORPUS, ensure_corpus, item_arrays, load_items, reader_section
 
 from storyscore.audio.encoder import ANALYSIS_VERSION
 from storyscore.datasets.games import game_module
@@ -27,7 +27,6 @@ from storyscore.spaces.music_reader import (
     READER_DIR,
     MusicReader,
     input_names,
-    reader_inputs,
     save_reader,
 )
 from storyscore.training.music_reader import (
@@ -69,9 +68,7 @@ def main() -> None:
     ensure_corpus(args.corpus, not args.no_fetch)
     items = load_items(args.corpus)
     names = input_names()
-    x = reader_inputs([it["analysis"] for it in items])
-    games = np.array([it["game"] for it in items])
-    signs = np.array([it["signs"] for it in items], dtype=np.int64)
+    x, games, signs = item_arrays(items)
     all_games = sorted(set(games.tolist()))
 
     # Figures first (nested: nothing below has seen a game while choosing for it), then the final choice.

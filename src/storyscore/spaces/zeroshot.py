@@ -9,7 +9,9 @@ standardised over the library, weighted as leave-one-game-out cross-validation o
 chose (it replaced hand-set cue weights, which read orchestral battle music as calm). Mood words by nearness
 in (V, A); each track also keeps the cues that moved its reading most, for explanations.
 Text. The passage's similarity to descriptions of emotion words, whose lexicon (V, A) it averages (text/va.py);
-mood words by that similarity and by nearness in (V, A).
+mood words by that similarity and by nearness in (V, A). Matching compares a passage's mood profile measured
+from the narrative centre (`narrative_mood_centre`: what story text reads as on average), as it compares
+a track's measured from the rest of the library.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from storyscore.audio.encoder import TrackAnalysis
+from storyscore.errors import ModelError
 from storyscore.lexicon.norms import lexicon_std, words_va
 from storyscore.lexicon.vocab import MOOD_WORDS
 
@@ -57,6 +61,28 @@ def to_frame(centred_va: np.ndarray) -> np.ndarray:
 def mood_word_va() -> np.ndarray:
     """(len(MOOD_WORDS), 2) (V, A) of the mood words in the shared frame."""
     return to_frame(words_va(MOOD_WORDS))
+
+
+MOOD_CENTRE_FILE = "text_mood_centre.json"  # under storyscore/data; benchmarks/fit_mood_centre.py writes it
+
+
+@cache
+def narrative_mood_centre() -> np.ndarray:
+    """(len(MOOD_WORDS),) mean mood profile of story text (the games' narrative texts, each game weighted
+    equally). Without it every passage's profile leans the same way, toward the tracks whose profile leans
+    that way too: one track would top most passages (on flare's 25 texts, one was in the top 5 of 84%)."""
+    import json
+
+    path = resources.files("storyscore").joinpath("data", MOOD_CENTRE_FILE)
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+        words, centre = card["mood_words"], np.asarray(card["centre"], dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"cannot read the narrative mood centre {MOOD_CENTRE_FILE}: {exc}") from None
+    if list(words) != list(MOOD_WORDS) or centre.shape != (len(MOOD_WORDS),) or not np.isfinite(centre).all():
+        raise ModelError(f"{MOOD_CENTRE_FILE} does not match this version's mood words; regenerate it with "
+                         "benchmarks/fit_mood_centre.py")
+    return centre
 
 
 def _va_affinity(va: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 from storyscore.audio.encoder import ANALYSIS_VERSION, TrackAnalysis
 from storyscore.spaces.base import row_zscore, unit_rows
 from storyscore.spaces.music_reader import MusicReader
-from storyscore.spaces.zeroshot import Reading, read_music, read_text
+from storyscore.spaces.zeroshot import Reading, narrative_mood_centre, read_music, read_text
 
 MIN_LIBRARY_FOR_NORMALISING = 5
 
@@ -62,13 +62,19 @@ class VASpace(_ReaderSpace):
 
 
 class MoodWordsSpace(_ReaderSpace):
-    """Text and music placed among mood words (a profile over vocab.MOOD_WORDS), compared by cosine."""
+    """Text and music placed among mood words (a profile over vocab.MOOD_WORDS), compared by cosine: the
+    passage's profile measured from the narrative centre, the track's from the library's mean."""
 
     name = "tagwords"
     space_version = "tagwords-2"
 
+    def __init__(self, reader: MusicReader | None = None, mood_centre: np.ndarray | None = None) -> None:
+        super().__init__(reader)
+        # the shipped centre unless another is given (evaluation leaves out the game it scores)
+        self.mood_centre = narrative_mood_centre() if mood_centre is None else np.asarray(mood_centre, np.float32)
+
     def embed_text(self, passages: list[str]) -> np.ndarray:
-        return read_text(passages)[1].moods
+        return read_text(passages)[1].moods - self.mood_centre
 
     def music_vectors(self, reading: Reading) -> np.ndarray:
         return reading.moods
@@ -88,14 +94,14 @@ class FusedSpace(_ReaderSpace):
     space_version = "fused-2"
     va_weight = 0.5
 
-    def __init__(self, reader: MusicReader | None = None) -> None:
+    def __init__(self, reader: MusicReader | None = None, mood_centre: np.ndarray | None = None) -> None:
         super().__init__(reader)
         self._va = VASpace(self.reader)
-        self._moods = MoodWordsSpace(self.reader)
+        self._moods = MoodWordsSpace(self.reader, mood_centre)
 
     def embed_text(self, passages: list[str]) -> np.ndarray:
         reading = read_text(passages)[1]
-        return np.concatenate([reading.va, reading.moods], axis=1)
+        return np.concatenate([reading.va, reading.moods - self._moods.mood_centre], axis=1)
 
     def music_vectors(self, reading: Reading) -> np.ndarray:
         return np.concatenate([reading.va, reading.moods], axis=1)
