@@ -30,7 +30,9 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from common import HERE, code_version
@@ -287,22 +289,35 @@ def mrr_p5(scores: np.ndarray, relevance: np.ndarray) -> dict[str, float]:
     return {"mrr": micro["MRR"], "p5": micro["P@5"]}
 
 
-def paired_mrr_change(new: np.ndarray, old: np.ndarray, rel: np.ndarray, draws: int = 2000) -> dict:
-    """MRR(new) − MRR(old) on the same texts, with a bootstrap 95% interval over texts (paired)."""
+def paired_mrr_change(new: np.ndarray, old: np.ndarray, rel: np.ndarray, groups: Sequence[str],
+                      draws: int = 2000) -> dict:
+    """MRR(new) − MRR(old) on the same texts, with a paired bootstrap 95% interval that resamples `groups`
+    (the file each text comes from: a conversation's lines are not independent texts)."""
     from storyscore.training.metrics import retrieval_metrics
 
     rr_new = retrieval_metrics(new, rel, ks=(5,)).per_query["MRR"]
     rr_old = retrieval_metrics(old, rel, ks=(5,)).per_query["MRR"]
     diff = rr_new - rr_old
-    rng = np.random.default_rng(0)
-    boot = diff[rng.integers(0, len(diff), (draws, len(diff)))].mean(axis=1)
+    names, group_of = np.unique(np.asarray(groups), return_inverse=True)
+    sums = np.bincount(group_of, weights=diff, minlength=len(names))
+    counts = np.bincount(group_of, minlength=len(names)).astype(float)
+    picks = np.random.default_rng(0).integers(0, len(names), (draws, len(names)))
+    boot = sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
     return {"change": float(diff.mean()), "ci95": (float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))),
-            "texts": len(diff)}
+            "texts": len(diff), "groups": len(names)}
 
 
-def story_queries(items: list[dict], corpus: Path) -> dict[str, tuple[list[int], list[str], np.ndarray]]:
-    """Per game with story pairs: its tracks (indices into `items`), the texts whose music is among them,
-    and the (texts, tracks) relevance matrix."""
+class StoryQueries(NamedTuple):
+    """One game's story→music test."""
+
+    idx: list[int]  # its tracks, as indices into the corpus items
+    texts: list[str]  # the texts whose music is among them
+    rel: np.ndarray  # (texts, tracks) relevance
+    sources: list[str]  # the file each text comes from
+
+
+def story_queries(items: list[dict], corpus: Path) -> dict[str, StoryQueries]:
+    """Per game with story pairs, its story→music test."""
     by_game: dict[str, list] = defaultdict(list)
     for p in load_story_pairs(corpus):
         by_game[p.game].append(p)
@@ -315,9 +330,10 @@ def story_queries(items: list[dict], corpus: Path) -> dict[str, tuple[list[int],
             wanted = {str(Path(u).resolve()) for u in p.tracks}
             rel = np.array([t in wanted for t in paths])
             if rel.any():
-                queries.append((p.text, rel))
+                queries.append((p.text, rel, p.source.rsplit(":", 1)[0]))
         if idx and queries:
-            out[game] = (idx, [t for t, _ in queries], np.stack([r for _, r in queries]))
+            out[game] = StoryQueries(idx, [q[0] for q in queries], np.stack([q[1] for q in queries]),
+                                     [q[2] for q in queries])
     return out
 
 
@@ -338,7 +354,7 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
     from storyscore.training.music_reader import SHRINK_TRACKS
 
     text_rows = []
-    for game, (idx, texts, rel) in stories.items():
+    for game, (idx, texts, rel, sources) in stories.items():
         paths = [items[k]["path"] for k in idx]
         # The reader for this game: recipe chosen and weights fitted on the other games only.
         train = games != game
@@ -357,7 +373,7 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
         # The prior twice: in the reader's own frame, and relative to each library (the frame the va space
         # compares in: "calmer than the rest of this soundtrack"); the stronger of the two is the bar.
         centres, relative_centres = [], []
-        for other, (o_idx, _, o_rel) in stories.items():
+        for other, (o_idx, _, o_rel, _) in stories.items():
             if other == game:
                 continue
             o_va = read_music([items[k]["analysis"] for k in o_idx], reader=reader).va
@@ -388,7 +404,7 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
               f"{entry['popularity_in_game']['p5']:.3f} | |")
         # The narrative mood centre the text moods are measured from, from the other games' texts alone; the
         # rows marked "no centre" measure them from zero, as storyscore did before.
-        centre = mood_centre({o: q[1] for o, q in stories.items() if o != game})
+        centre = mood_centre({o: q.texts for o, q in stories.items() if o != game})
         variants = [(name, name, centre) for name in SPACES]
         variants += [(f"{name}, no centre", name, np.zeros_like(centre)) for name in SPACES if name != "va"]
         all_scores = {}
@@ -402,7 +418,8 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
             e = entry[label]
             print(f"| | | | {label} | {e['mrr']:.3f} | {e['p5']:.3f} | {e['max_top5_share']:.2f} / "
                   f"{fair:.2f} ({e['tracks_over_twice_fair']} over 2×) |")
-        entry["centre_change"] = {name: paired_mrr_change(all_scores[name], all_scores[f"{name}, no centre"], rel)
+        entry["centre_change"] = {name: paired_mrr_change(all_scores[name], all_scores[f"{name}, no centre"], rel,
+                                                    sources)
                                   for name in SPACES if name != "va"}
         out[game] = entry
         # text reading against the situation of the music the game plays with each text
@@ -410,14 +427,15 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
         for q, r in enumerate(rel):
             s = np.array([items[idx[i]]["signs"] for i in np.flatnonzero(r)])
             text_rows.append((game, va[q], np.sign(s.sum(axis=0)) if len(s) else np.zeros(2)))
-    print("\n## What the narrative mood centre changes: MRR with it minus without it, same texts (bootstrap 95% "
-          "interval over texts, paired)\n")
-    print("| game | texts | " + " | ".join(name for name in SPACES if name != "va") + " |")
-    print("|---|---|" + "---|" * (len(SPACES) - 1))
+    print("\n## What the narrative mood centre changes: MRR with it minus without it, same texts (paired "
+          "bootstrap 95% interval, resampling the files the texts come from)\n")
+    print("| game | texts | files | " + " | ".join(name for name in SPACES if name != "va") + " |")
+    print("|---|---|---|" + "---|" * (len(SPACES) - 1))
     for game, entry in out.items():
         cells = [f"{c['change']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]"
                  for c in entry["centre_change"].values()]
-        print(f"| {game} | {entry['texts']} | " + " | ".join(cells) + " |")
+        groups = next(iter(entry["centre_change"].values()))["groups"]
+        print(f"| {game} | {entry['texts']} | {groups} | " + " | ".join(cells) + " |")
     text_out = {}
     if text_rows:
         print("\n## Text reading on the games' texts, against the signs of the music they are played with\n")
