@@ -65,3 +65,24 @@ def test_a_broken_centre_file_is_one_clear_error(monkeypatch: pytest.MonkeyPatch
             zeroshot.narrative_mood_centre()
     finally:
         zeroshot.narrative_mood_centre.cache_clear()
+
+
+def test_paired_change_resamples_source_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """benchmarks/evaluate_corpus.paired_mrr_change: texts from one file move together, so two files give
+    an interval from "neither file gained" to "both did", however many texts each holds."""
+    import importlib
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    ev = importlib.import_module("evaluate_corpus")
+    rel = np.zeros((200, 3), dtype=bool)
+    rel[:, 0] = True
+    old = np.tile([0.0, 1.0, 2.0], (200, 1))  # the relevant track last: reciprocal rank 1/3
+    new = old.copy()
+    new[:100, 0] = 3.0  # file a's texts now find it first (+2/3 each); file b's are unchanged
+    change = ev.paired_mrr_change(new, old, rel, ["a"] * 100 + ["b"] * 100)
+    assert change["change"] == pytest.approx(1 / 3) and change["texts"] == 200 and change["groups"] == 2
+    assert change["ci95"] == pytest.approx((0.0, 2 / 3))
+    # one file per text: the ordinary paired bootstrap, far narrower
+    per_text = ev.paired_mrr_change(new, old, rel, [str(i) for i in range(200)])
+    assert 0.2 < per_text["ci95"][0] < per_text["ci95"][1] < 0.45
