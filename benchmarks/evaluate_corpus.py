@@ -338,13 +338,12 @@ def story_queries(items: list[dict], corpus: Path) -> dict[str, StoryQueries]:
 
 
 def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np.ndarray,
-                  corpus: Path, recipes_by_game: dict[str, list[Recipe]]) -> dict:
+                  stories: dict[str, StoryQueries], recipes_by_game: dict[str, list[Recipe]]) -> dict:
     from storyscore.spaces import get_space
     from storyscore.spaces.zeroshot import read_music, read_text
     from storyscore.spaces.zeroshot_spaces import library_relative
     from storyscore.training.mood_centre import mood_centre
 
-    stories = story_queries(items, corpus)
     out: dict = {}
     rng = np.random.default_rng(0)
     print("\n## Story → music: the games' own text–music pairs (music read by the reader fitted without "
@@ -483,7 +482,7 @@ def main() -> None:
         results["reader_full_grid"], _ = reader_section(items, x, games, signs, {a: "full" for a in AXES})
     results["reader_alternatives"] = alternatives_section(x, games, signs, results["reader"]["held_out_scores"])
     results["single_cues"] = single_cue_section(x, games, signs)
-    results["stories"] = story_section(items, x, games, signs, args.corpus, recipes)
+    results["stories"] = story_section(items, x, games, signs, story_queries(items, args.corpus), recipes)
     results["tracks"] = [{k: it[k] for k in ("game", "title", "situations", "signs")} for it in items]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, default=float) + "\n")

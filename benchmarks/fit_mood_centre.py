@@ -44,8 +44,9 @@ def main() -> None:
     items = load_items(args.corpus)
     x, games, signs = item_arrays(items)
     _, recipes = reader_section(items, x, games, signs)
-    stories = story_section(items, x, games, signs, args.corpus, recipes)["retrieval"]
-    texts = {game: q.texts for game, q in story_queries(items, args.corpus).items()}
+    queries = story_queries(items, args.corpus)
+    stories = story_section(items, x, games, signs, queries, recipes)["retrieval"]
+    texts = {game: q.texts for game, q in queries.items()}
     centre = mood_centre(texts)
     figures = {game: {space: {k: entry[space][k] for k in ("mrr", "p5", "max_top5_share", "fair_share")}
                       for space in ("fused", "tagwords", "fused, no centre", "tagwords, no centre")}

@@ -100,8 +100,8 @@ class FusedSpace(_ReaderSpace):
         self._moods = MoodWordsSpace(self.reader, mood_centre)
 
     def embed_text(self, passages: list[str]) -> np.ndarray:
-        reading = read_text(passages)[1]
-        return np.concatenate([reading.va, reading.moods - self._moods.mood_centre], axis=1)
+        # read_text caches the reading, so the mood part's own embedding reads nothing twice
+        return np.concatenate([read_text(passages)[1].va, self._moods.embed_text(passages)], axis=1)
 
     def music_vectors(self, reading: Reading) -> np.ndarray:
         return np.concatenate([reading.va, reading.moods], axis=1)
