@@ -110,14 +110,14 @@ def folder_bytes(folder: Path, stem: str) -> int:
     return sum(p.stat().st_size for p in folder.glob(f"{stem}*"))
 
 
-def run_one(name: str, n: int, queries: int, exact_queries: int, work: Path, threads: int) -> dict[str, Any]:
+def run_one(name: str, n: int, queries: int, exact_queries: int, work: Path) -> dict[str, Any]:
     space, form, mat, text = space_data(name, n, queries)
     ids = np.arange(1, n + 1, dtype=np.int64)
     source = ann.ArraySource({(space.name, space.version): (ids, mat)})
     folder = work / f"{name}-{n}"
     index = ann.SpaceIndex(folder, space.name, space.version, form)
     t0 = time.perf_counter()
-    index.sync(source, threads=threads)
+    index.sync(source)
     build_s = time.perf_counter() - t0
     size = folder_bytes(folder, index.stem)
     opens = []
@@ -145,7 +145,7 @@ def run_one(name: str, n: int, queries: int, exact_queries: int, work: Path, thr
         "ann": {**percentiles(ann_times), "cpu_p50_ms": round(float(np.percentile(ann_cpu, 50)) * 1e3, 3),
                 "cpu_p99_ms": round(float(np.percentile(ann_cpu, 99)) * 1e3, 3), "recall_at_10": round(float(np.mean(recall)), 4),
                 "recall_min": float(np.min(recall)), "pool": ann.POOL, "build_s": round(build_s, 2),
-                "build_threads": threads, "bytes_per_track": round(size / n, 1),
+                "scan_factor": ann.SCAN_FACTOR, "probe_lists": ann.PROBE_LISTS, "bytes_per_track": round(size / n, 1),
                 "open_ms": round(float(np.median(opens)) * 1e3, 3)},
     }
 
@@ -252,7 +252,6 @@ def main() -> None:
     ap.add_argument("--spaces", nargs="+", default=list(SPACES), choices=SPACES)
     ap.add_argument("--queries", type=int, default=200, help="ANN queries per size and space (all scored for recall)")
     ap.add_argument("--exact-queries", type=int, default=50, help="of those, how many time the exact search")
-    ap.add_argument("--threads", type=int, default=ann.BUILD_THREADS, help="index build threads (1: deterministic)")
     ap.add_argument("--end-to-end", type=int, default=0, metavar="N", help="also Matcher.match on a store of N tracks")
     ap.add_argument("--runs", type=int, default=20, help="fresh passages per end-to-end measurement")
     ap.add_argument("--plan", type=int, default=0, metavar="N", help="also plan the demo story on a store of N tracks")
@@ -281,7 +280,7 @@ def main() -> None:
         for n in args.sizes:
             for name in args.spaces:
                 started = time.perf_counter()
-                row = run_one(name, n, args.queries, args.exact_queries, work, args.threads)
+                row = run_one(name, n, args.queries, args.exact_queries, work)
                 row.update(load_avg=[round(x, 2) for x in os.getloadavg()], code=code_version(),
                            written=time.strftime("%Y-%m-%dT%H:%M:%S"))
                 rows.append(row)
@@ -293,7 +292,7 @@ def main() -> None:
     result = {
         "code": code_version(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), "
         f"{platform.python_implementation()} {platform.python_version()}",
-        "engine": f"usearch {__import__('usearch').__version__}", "peak_rss_mib": round(peak_rss_mib()),
+        "engine": "storyscore IVF (library/ivf.py)", "peak_rss_mib": round(peak_rss_mib()),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows, "end_to_end": e2e, "plan": plans,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

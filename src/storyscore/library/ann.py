@@ -1,22 +1,17 @@
 """Approximate nearest-neighbour search, so that a query against a library of a million tracks neither loads
 every stored vector nor scores every track.
 
-**Engine: usearch** (pinned in pyproject.toml). Measured here against faiss-cpu 1.15.1 and hnswlib 0.8.0 on
-100,000 unit 64-d vectors (HNSW, M=16, the same build and search depths, 2 cores): the three build in
-8–9 s and answer a query in 0.1–0.2 ms, so speed does not decide. What does:
-
-* wheel: usearch 2.3 MB plus numkong 10.6 MB (its SIMD kernels); faiss-cpu 18.8 MB; hnswlib ships only
-  a source archive (a C++ compiler and ~35 s of build at install time);
-* incremental change: usearch adds and removes keys in place; faiss' HNSW index cannot remove
-  (`remove_ids` raises), hnswlib only marks deleted;
-* opening: `Index.restore(path, view=True)` memory-maps the saved index and reads no vectors into memory
-  (it does walk the nodes once: 3 ms at 100k tracks, 30–85 ms at 1M, opened without key lookups, which
-  cost 6× more); hnswlib reads the whole file into memory (76 ms at 100k);
-* our own keys: usearch keys are 64-bit integers, so the track ids are the keys (faiss needs an ID map
-  around the graph); stored vectors can be read back by key;
-* metrics: inner product and squared L2 (plus cosine), with float32 storage;
-* determinism: a build with one thread gives the same graph, and so the same answers, every time (two
-  threads do not); that is the default here (`BUILD_THREADS`).
+**Engine: an inverted file over memory-mapped numpy arrays** (`library/ivf.py`: k-means lists, the nearest
+lists scanned exactly). Until format 1 this was usearch's HNSW graph, chosen over faiss-cpu and hnswlib
+(HNSW in all three, measured alike for build and query time; usearch for its small wheel, in-place removal
+and memory-mapped `restore(view=True)`). That choice failed one target: opening a graph walks every node
+once (30–60 ms at 1M tracks, holding the GIL), so opening the library for a query grew with its size, and
+a graph of 1M tracks took 2–3 minutes to build on one thread. An inverted file opens by mapping four arrays
+per part (a header read each: the same time at any size), builds in seconds (k-means on a sample, then one
+matrix product per block of tracks), updates by moving only the tracks that changed, and needs no
+dependency beyond numpy; its lists are as good as the data is clustered, which `benchmarks/search_scale.py`
+measures (recall@10 against exact search). faiss-cpu's IVF with on-disk lists could map its lists too (not
+measured here; an 18.8 MB wheel).
 
 **Search form.** Every space's scoring is written as a metric search over transformed stored vectors and a
 transformed query (`SearchForm`), whose library statistics (the `va` standardisation, the `tagwords`
@@ -36,18 +31,17 @@ the model's relevance matrix) or L2 on the raw vectors.
 
 **On disk**, beside the store: ``<db>.ann/<space>-<version hash>.json`` (the manifest: space, version,
 form, count, a fingerprint of the store's vectors, the store's change token, the statistics, file names)
-and one ``.usearch`` file per part, plus ``.ids.npy`` and ``.vectors.npy``: the store's vectors as they were
+and four ``.npy`` files per part (the inverted file), plus ``.ids.npy`` and ``.vectors.npy``: the store's vectors as they were
 (re-scoring reads its candidates' rows there, memory-mapped, while the store's change token is unchanged,
 and from the store otherwise), and for `fused` ``.sample.npy``.
 Files are written under new names and the manifest is replaced atomically last, so a reader or a crash
 never sees half an index. A missing, damaged or stale index is rebuilt (with progress) or updated in
-place: removed tracks are taken out, added ones put in, and ones whose transformed vector moved are
-re-inserted; when more than `REBUILD_FRACTION` of the library changed, it is rebuilt.
+place: removed tracks are taken out, added ones put in their nearest list, and ones whose transformed
+vector moved are moved to theirs; when more than `REBUILD_FRACTION` of the library changed, it is rebuilt.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -63,21 +57,20 @@ from typing import Any, Protocol
 import numpy as np
 
 from storyscore.errors import StoreVersionError
+from storyscore.library.ivf import IVF, prepared
 from storyscore.spaces.base import unit_rows
 
 Progress = Callable[[int, int, str], None]
 Stats = dict[str, np.ndarray]
 
 ANN_THRESHOLD = 20_000  # tracks; below it exact search over every stored vector is fast enough (and exact)
-FORMAT = 1
+FORMAT = 2  # 1: usearch HNSW graphs (read as no index: rebuilt)
 POOL = 256  # candidates per part re-scored exactly
 SAMPLE_SIZE = 8192  # tracks whose scores estimate a fused query's per-part mean and spread
 REBUILD_FRACTION = 0.25  # update in place while fewer tracks than this changed; else rebuild
 MOVED_TOLERANCE = 0.02  # a vector moved when it shifted by more than this × the rms norm of its part
-CONNECTIVITY = 16
-EXPANSION_ADD = 64
-BUILD_THREADS = 1  # one thread: the same store always gives the same index
-_CHUNK = 16_384  # vectors added per progress step
+SCAN_FACTOR = 16  # a part scans the nearest lists until it has looked at this many × its pool ...
+PROBE_LISTS = 32  # ... and at least this many lists (√n tracks each: at 1M, 3% of the library)
 
 
 class VectorSource(Protocol):
@@ -110,7 +103,7 @@ class SearchForm:
     vectors and a transformed query; and the exact score given the library statistics."""
 
     kind = ""
-    metrics: dict[str, str] = {"main": "ip"}  # part → usearch metric ("ip", "l2sq" or "cos")
+    metrics: dict[str, str] = {"main": "ip"}  # part → metric ("ip", "l2sq" or "cos": library/ivf.py)
     pool_scale: dict[str, int] = {}  # part → how many times the pool it proposes (default once)
     sample_size = 0
 
@@ -197,10 +190,10 @@ class FusedForm(SearchForm):
     one that ranks by both parts at once, per query: with standardised (V, A) `m` and unit profile `u`
     stored as x = [m, -|m|²/2, u] and the query as y = [c1·t, c1, c2·q], x·y = c1·(-|t - m|²/2) + c2·cos
     + const; c2 = (1 - w)/σ_tagwords and c1 = w/(σ_va·d0) weigh the squared distance as the fused score
-    weighs the distance near d0, a distance the best tracks lie at. An HNSW graph over raw inner products
-    navigates badly (recall@10 .05 at 100k), so x gets one more coordinate, sqrt(R² - |x|²) with R the
-    largest |x|, which makes every stored vector as long and the largest inner product the smallest
-    angle: a cosine search (.98 at 100k from the joint index alone)."""
+    weighs the distance near d0, a distance the best tracks lie at. x gets one more coordinate,
+    sqrt(R² - |x|²) with R the largest |x|, which makes every stored vector as long and the largest inner
+    product the smallest angle, so the lists can be cosine ones (spherical k-means: lists of directions).
+    (Without it, format 1's HNSW graph over raw inner products had recall@10 .05 at 100k.)"""
 
     kind = "fused"
     metrics = {"va": "l2sq", "joint": "cos"}
@@ -396,24 +389,6 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
         np.save(f, arr)
 
 
-def usearch_index_class() -> Any:
-    """usearch's `Index`, imported after Essentia's core. Loaded first, usearch's extension leaves Essentia
-    unable to configure its algorithms (importing `essentia.standard` then fails on Audio2Pitch's
-    defaults), so a process that searched a large library could no longer index; the other order is safe
-    (tests/test_ann.py)."""
-    with contextlib.suppress(ImportError):
-        import essentia  # noqa: F401  (the core only: a tenth of a second)
-    from usearch.index import Index
-
-    return Index
-
-
-def _new_index(ndim: int, metric: str) -> Any:
-    Index = usearch_index_class()  # noqa: N806
-
-    return Index(ndim=ndim, metric=metric, dtype="f32", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD)
-
-
 # --- the index of one space -----------------------------------------------------------------------------
 
 
@@ -453,8 +428,11 @@ class SpaceIndex:
         if (not isinstance(m, dict) or m.get("format") != FORMAT or m.get("space") != self.space
                 or m.get("version") != self.version or m.get("form") != self.form.kind):
             return None
-        files = [p["file"] for p in m.get("parts", {}).values()] + [m.get(f, "") for f in ("ids_file", "vectors_file",
-                                                                                           "sample_file")]
+        try:
+            files = [f for p in m.get("parts", {}).values() for f in p["files"].values()]
+        except (AttributeError, KeyError, TypeError):
+            return None
+        files += [m.get(f, "") for f in ("ids_file", "vectors_file", "sample_file")]
         if not m.get("ids_file") or not m.get("vectors_file"):
             return None
         if set(m.get("parts", {})) != set(self.form.metrics) or not all((self.folder / f).is_file() for f in files if f):
@@ -472,8 +450,7 @@ class SpaceIndex:
         return int(m["count"]) if m else 0
 
     # --- building and updating -------------------------------------------------------------------
-    def sync(self, source: VectorSource, progress: Progress | None = None, *, rebuild: bool = False,
-             threads: int = BUILD_THREADS) -> SyncReport:
+    def sync(self, source: VectorSource, progress: Progress | None = None, *, rebuild: bool = False) -> SyncReport:
         """Bring the index in step with the store: nothing when fresh, else update in place or rebuild."""
         started = time.perf_counter()
         state = source.vectors_state(self.space, self.version)
@@ -492,90 +469,72 @@ class SpaceIndex:
             self._close_views()
             return SyncReport("fresh", len(ids), seconds=time.perf_counter() - started)
         stats = self.form.library_stats(raw)
-        report = None if m is None or rebuild else self._update(m, ids, raw, stats, state, fp, progress, threads)
+        report = None if m is None or rebuild else self._update(m, ids, raw, stats, state, fp, progress)
         if report is None:
-            self._build(ids, raw, stats, state, fp, progress, threads)
+            self._build(ids, raw, stats, state, fp, progress)
             report = SyncReport("rebuilt", len(ids), added=len(ids))
         report.seconds = time.perf_counter() - started
         self._close_views()
         return report
 
     def _build(self, ids: np.ndarray, raw: np.ndarray, stats: Stats, state: str, fp: str,
-               progress: Progress | None, threads: int) -> None:
+               progress: Progress | None) -> None:
         vectors = self.form.index_vectors(raw, stats)
-        total, done = len(ids) * len(vectors), 0
+        total = len(ids) * len(vectors)
         indexes = {}
-        for part, mat in vectors.items():
-            index = _new_index(mat.shape[1], self.form.metrics[part])
-            for start in range(0, len(ids), _CHUNK):
+        for i, (part, mat) in enumerate(vectors.items()):
+            def step(done: int, _n: int, i: int = i, part: str = part) -> None:
                 if progress:
-                    progress(done, total, f"ANN index {self.space}: {part}")
-                stop = min(start + _CHUNK, len(ids))
-                index.add(ids[start:stop].astype(np.uint64), np.ascontiguousarray(mat[start:stop], dtype=np.float32),
-                          threads=threads)
-                done += stop - start
-            indexes[part] = index
+                    progress(i * len(ids) + done, total, f"ANN index {self.space}: {part}")
+
+            indexes[part] = IVF.build(ids, mat, self.form.metrics[part], progress=step)
         if progress:
             progress(total, total, "")
         self._commit(indexes, ids, raw, stats, stats, state, fp, built_count=len(ids))
 
     def _update(self, m: dict[str, Any], ids: np.ndarray, raw: np.ndarray, stats: Stats, state: str, fp: str,
-                progress: Progress | None, threads: int) -> SyncReport | None:
-        """Update in place (None when too much changed: the caller rebuilds)."""
-        Index = usearch_index_class()  # noqa: N806
-
+                progress: Progress | None) -> SyncReport | None:
+        """Update (None when too much changed: the caller rebuilds): the lists keep their centroids; new and
+        moved tracks go to their nearest list, removed ones leave."""
         frame = _stats_from_json(m["frame"])
         old_ids = np.load(self.folder / m["ids_file"])
         added = np.setdiff1d(ids, old_ids, assume_unique=True)
         removed = np.setdiff1d(old_ids, ids, assume_unique=True)
         if len(added) + len(removed) > REBUILD_FRACTION * len(ids):
             return None
-        vectors = self.form.index_vectors(raw, frame)  # in the frame the graph was built in
+        vectors = self.form.index_vectors(raw, frame)  # in the frame the lists were built in
         kept = np.isin(ids, old_ids, assume_unique=True)
-        indexes = {p: Index.restore(str(self.folder / m["parts"][p]["file"]), view=False) for p in vectors}
+        indexes = {p: IVF.open(self.folder, m["parts"][p]["files"], self.form.metrics[p]) for p in vectors}
         moved_mask = np.zeros(len(ids), dtype=bool)
         for part, mat in vectors.items():
             index = indexes[part]
-            old = np.vstack(index.get(ids[kept].astype(np.uint64)))  # as held, in the frame
-            new = mat[kept]
+            old = index.stored(ids[kept])  # as held, in the frame
+            new = prepared(mat[kept], index.metric)
             rms = math.sqrt(float(np.mean(np.sum(new.astype(np.float64) ** 2, axis=1)))) or 1.0
             moved_mask[np.flatnonzero(kept)[np.linalg.norm(new - old, axis=1) > MOVED_TOLERANCE * rms]] = True
         moved = ids[moved_mask]
         if len(added) + len(removed) + len(moved) > REBUILD_FRACTION * len(ids):
             return None
-        put = np.sort(np.concatenate([added, moved]))
-        rows = np.searchsorted(ids, put)
-        total = len(vectors) * (len(removed) + len(moved) + len(put))
-        done = 0
-        for part, mat in vectors.items():
-            index = indexes[part]
-            gone = np.concatenate([removed, moved]).astype(np.uint64)
-            if len(gone):
-                index.remove(gone)
-            done += len(gone)
+        reassign = moved_mask | ~kept
+        for i, (part, mat) in enumerate(vectors.items()):
             if progress:
-                progress(done, total, f"ANN index {self.space}: {part}")
-            if len(put):
-                index.add(put.astype(np.uint64), np.ascontiguousarray(mat[rows], dtype=np.float32), threads=threads)
-            done += len(put)
+                progress(i, len(vectors), f"ANN index {self.space}: {part}")
+            indexes[part] = indexes[part].updated(ids, mat, reassign)
         if progress:
-            progress(total, total, "")
+            progress(len(vectors), len(vectors), "")
         self._commit(indexes, ids, raw, stats, frame, state, fp, built_count=int(m["built_count"]))
         return SyncReport("updated", len(ids), added=len(added), removed=len(removed), moved=len(moved))
 
-    def _commit(self, indexes: dict[str, Any], ids: np.ndarray, raw: np.ndarray, stats: Stats, frame: Stats,
+    def _commit(self, indexes: dict[str, IVF], ids: np.ndarray, raw: np.ndarray, stats: Stats, frame: Stats,
                 state: str, fp: str, built_count: int) -> None:
         """Write the new files under fresh names, then the manifest (atomically), then drop the old files."""
-        usearch_index_class()
-        import usearch
-
         self.folder.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(4)
         parts = {}
         for part, index in indexes.items():
-            name = f"{self.stem}.{part}.{token}.usearch"
-            index.save(str(self.folder / name))
-            parts[part] = {"file": name, "metric": self.form.metrics[part], "ndim": int(index.ndim)}
+            files = index.save(self.folder, f"{self.stem}.{part}.{token}")
+            parts[part] = {"files": files, "metric": index.metric, "ndim": index.ndim,
+                           "lists": len(index.centroids)}
         ids_file, vectors_file = f"{self.stem}.{token}.ids.npy", f"{self.stem}.{token}.vectors.npy"
         _save_npy(self.folder / ids_file, ids)
         _save_npy(self.folder / vectors_file, np.ascontiguousarray(raw, dtype=np.float32))
@@ -589,11 +548,11 @@ class SpaceIndex:
             "count": len(ids), "built_count": built_count, "fingerprint": fp, "state": state,
             "stats": _stats_to_json(stats), "frame": _stats_to_json(frame), "parts": parts,
             "ids_file": ids_file, "vectors_file": vectors_file, "sample_file": sample_file,
-            "engine": f"usearch {usearch.__version__}", "connectivity": CONNECTIVITY,
-            "expansion_add": EXPANSION_ADD, "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "engine": "storyscore IVF (library/ivf.py)", "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         _write_json_atomic(self.manifest_path, manifest)
-        self._drop_files(keep={*(p["file"] for p in parts.values()), ids_file, vectors_file, sample_file})
+        self._drop_files(keep={*(f for p in parts.values() for f in p["files"].values()), ids_file, vectors_file,
+                               sample_file})
 
     def _drop_files(self, keep: set[str]) -> None:
         for path in self.folder.glob(f"{self.stem}.*"):
@@ -610,16 +569,13 @@ class SpaceIndex:
     def open(self) -> bool:
         """Map the saved index for queries (False when there is none that fits): reads the manifest and
         the fused sample, never the vectors."""
-        Index = usearch_index_class()  # noqa: N806
-
         m = self.manifest()
         if m is None:
             return False
         if self._manifest is not None and self._manifest["fingerprint"] == m["fingerprint"] and self._views:
             return True
         self._close_views()
-        self._views = {p: Index.restore(str(self.folder / info["file"]), view=True, enable_key_lookups=False)
-                       for p, info in m["parts"].items()}
+        self._views = {p: IVF.open(self.folder, info["files"], info["metric"]) for p, info in m["parts"].items()}
         self._stats, self._frame = _stats_from_json(m["stats"]), _stats_from_json(m["frame"])
         self._sample = (np.load(self.folder / m["sample_file"]) if m["sample_file"]
                         else np.zeros((0, 0), dtype=np.float32))
@@ -639,9 +595,8 @@ class SpaceIndex:
         found = []
         for part, query in self.form.query_vectors(text, self._frame, self._sample).items():
             view, count = self._views[part], pool * self.form.pool_scale.get(part, 1)
-            view.expansion_search = max(count, 64)
-            found.append(np.asarray(view.search(np.ascontiguousarray(query[0], dtype=np.float32), count).keys,
-                                    dtype=np.int64))
+            scan = max(SCAN_FACTOR * count, PROBE_LISTS * view.count // max(len(view.centroids), 1))
+            found.append(view.search(query[0], count, scan))
         return np.unique(np.concatenate(found))
 
     def search(self, text: np.ndarray, k: int, source: VectorSource, *, pool: int = POOL,
