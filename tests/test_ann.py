@@ -186,6 +186,17 @@ def test_missing_damaged_or_stale_index_is_rebuilt(spaces: dict[str, object], tm
     index.manifest_path.write_text("{not json")
     index = open_index(db, space, source, threshold=0)
     assert list(index.search(text, 10, source)[0]) == list(want)
+    # a damaged (truncated) array: rebuilt when opened, and when updated
+    for damaged in ("vectors", "centroids"):
+        path = next(index_folder(db).glob(f"*.joint.*.{damaged}.npy"))
+        path.write_bytes(path.read_bytes()[:100])
+        index = open_index(db, space, source, threshold=0)
+        assert list(index.search(text, 10, source)[0]) == list(want)
+    path = next(index_folder(db).glob("*.va.*.ids.npy"))
+    path.write_bytes(b"\x93NUMPY broken")
+    source.put(space.name, space.version, np.array([99_999]), text)
+    assert SpaceIndex(index_folder(db), space.name, space.version, search_form(space)).sync(source).action == "rebuilt"
+    source.remove([99_999])
     # stale: the store gained tracks; updated in place, and the new tracks can be found
     new_ids = np.arange(10_001, 10_011, dtype=np.int64)
     source.put(space.name, space.version, new_ids, text + np.random.default_rng(0).normal(scale=0.05, size=(10, text.shape[1])).astype(np.float32))

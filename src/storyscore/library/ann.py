@@ -469,7 +469,10 @@ class SpaceIndex:
             self._close_views()
             return SyncReport("fresh", len(ids), seconds=time.perf_counter() - started)
         stats = self.form.library_stats(raw)
-        report = None if m is None or rebuild else self._update(m, ids, raw, stats, state, fp, progress)
+        try:
+            report = None if m is None or rebuild else self._update(m, ids, raw, stats, state, fp, progress)
+        except (OSError, ValueError):  # a saved file is damaged: rebuilt below
+            report = None
         if report is None:
             self._build(ids, raw, stats, state, fp, progress)
             report = SyncReport("rebuilt", len(ids), added=len(ids))
@@ -575,12 +578,16 @@ class SpaceIndex:
         if self._manifest is not None and self._manifest["fingerprint"] == m["fingerprint"] and self._views:
             return True
         self._close_views()
-        self._views = {p: IVF.open(self.folder, info["files"], info["metric"]) for p, info in m["parts"].items()}
+        try:
+            views = {p: IVF.open(self.folder, info["files"], info["metric"]) for p, info in m["parts"].items()}
+            sample = (np.load(self.folder / m["sample_file"]) if m["sample_file"]
+                      else np.zeros((0, 0), dtype=np.float32))
+            saved = (np.load(self.folder / m["ids_file"], mmap_mode="r"),
+                     np.load(self.folder / m["vectors_file"], mmap_mode="r"))
+        except (OSError, ValueError):  # a file damaged, or replaced by a writer since the manifest was read
+            return False
+        self._views, self._sample, self._saved = views, sample, saved
         self._stats, self._frame = _stats_from_json(m["stats"]), _stats_from_json(m["frame"])
-        self._sample = (np.load(self.folder / m["sample_file"]) if m["sample_file"]
-                        else np.zeros((0, 0), dtype=np.float32))
-        self._saved = (np.load(self.folder / m["ids_file"], mmap_mode="r"),
-                       np.load(self.folder / m["vectors_file"], mmap_mode="r"))
         self._manifest = m
         return True
 
@@ -688,6 +695,9 @@ def open_index(db: str | Path, space: object, source: VectorSource, *, threshold
         return None
     if not index.fresh(source) and index.sync(source, progress).count < threshold:
         return None  # the library shrank below the threshold
+    if index.open():
+        return index
+    index.sync(source, progress, rebuild=True)  # a damaged file: rebuilt, not an error
     return index if index.open() else None
 
 
