@@ -7,8 +7,8 @@ Per size and space (the zero-shot `va`, `tagwords` and `fused`, and a 64-d train
     matrix (so the SQLite load `match` also paid is NOT counted); ANN = candidates from the index +
     their stored vectors + exact re-scoring (the vectors come from memory here: `ArraySource`);
   - recall@10 of the ANN answer against the exact one (ties count as found only by id);
-  - index build time (one thread: deterministic), index size on disk per track, and open time (manifest
-    + memory-mapped views + the fused sample).
+  - index build time, index size on disk per track, and open time (median of 5: the manifest, the
+    memory-mapped arrays of the inverted file, and the fused sample).
 
 With --plan N, `storyscore.plan` of the demo story (4 scenes; models loaded, the best of 3 runs after a
 warm-up) on the same kind of store of N tracks: a plan reads every track of the library.

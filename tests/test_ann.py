@@ -436,3 +436,24 @@ def test_an_index_of_a_version_the_store_no_longer_holds_is_dropped(store_db: tu
         reports = ann.update_indexes(db, store)
     assert reports[f"va {space.version}"].action == "removed"
     assert not list(ann.index_folder(db).glob(f"{ann.space_index(db, space).stem}*"))
+
+
+def test_info_reports_each_saved_index_and_whether_it_is_current(store_db: tuple[Path, list[str]],
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from storyscore.cli import main
+    from storyscore.library import ann
+    from storyscore.library.store import Store
+
+    db, _ = store_db
+    space = get_space("fused")
+    assert main(["info", "--db", str(db)]) == 0
+    assert "approximate index" not in capsys.readouterr().out  # none below the threshold
+    with Store(db) as store:
+        ann.open_index(db, space, store, threshold=0)
+    assert main(["info", "--db", str(db)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "approximate index" in x)
+    assert "fused for 300 tracks (2 parts of 17 lists" in line and line.endswith("current")
+    with Store(db) as store:
+        store.remove(["/music/track0000.ogg"])
+    assert main(["info", "--db", str(db)]) == 0
+    assert "stale" in next(x for x in capsys.readouterr().out.splitlines() if "approximate index" in x)

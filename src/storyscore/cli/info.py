@@ -29,6 +29,7 @@ def _track_line(t: Any) -> str:  # t: StoredTrack
 
 
 def run(args: argparse.Namespace) -> int:
+    from storyscore.library.ann import saved_indexes
     from storyscore.library.store import PIPELINE_VERSION, Store
 
     db = db_path(args)
@@ -45,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {len(tracks)} tracks, {hours:.2f} h of audio; {len(store.skipped())} files skipped")
         for space, version, count in store.vector_sets():
             print(f"  vectors: {space} ({version}) for {count} tracks")
+        for ix in saved_indexes(db, store):
+            parts = f"{len(ix.lists)} parts of " if len(ix.lists) > 1 else ""
+            state = "current" if ix.current else "stale: the next `index` or `match` brings it up to date"
+            print(f"  approximate index: {ix.space} for {ix.count:,} tracks ({parts}{max(ix.lists.values()):,} lists, "
+                  f"{ix.size_bytes / 2**20:.1f} MiB), {state}")
         if args.tracks:
             where = track_filter(args)
             keep = store.track_ids_matching(where) if where is not None else None

@@ -730,6 +730,39 @@ def update_indexes(db: str | Path, source: VectorSource, progress: Progress | No
     return reports
 
 
+@dataclass
+class IndexInfo:
+    """What `storyscore info` reports of one saved index."""
+
+    space: str
+    version: str
+    count: int
+    lists: dict[str, int]  # part → number of lists
+    current: bool  # in step with the store (else the next `index` or `match` brings it up to date)
+    size_bytes: int
+
+
+def saved_indexes(db: str | Path, source: VectorSource) -> list[IndexInfo]:
+    """Every usable index saved beside a store, with whether it is current (manifests and one token read
+    each; no array is opened)."""
+    folder = index_folder(db)
+    out = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            m = json.loads(path.read_text(encoding="utf-8"))
+            m = SpaceIndex(folder, m["space"], m["version"], form_from_kind(m["form"])).manifest()
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if m is None:
+            continue
+        stem = _stem(m["space"], m["version"])
+        out.append(IndexInfo(m["space"], m["version"], int(m["count"]),
+                             {p: int(info.get("lists", 0)) for p, info in m["parts"].items()},
+                             m["state"] == source.vectors_state(m["space"], m["version"]),
+                             sum(f.stat().st_size for f in folder.glob(f"{stem}.*"))))
+    return out
+
+
 class ArraySource:
     """A `VectorSource` in memory: benchmarks and tests (the store is the real one)."""
 
@@ -772,6 +805,7 @@ class ArraySource:
         return str(self._changes)
 
 
-__all__ = ["ANN_THRESHOLD", "ArraySource", "FusedForm", "RawForm", "SearchForm", "SpaceIndex", "SyncReport",
+__all__ = ["ANN_THRESHOLD", "ArraySource", "FusedForm", "IndexInfo", "RawForm", "SearchForm", "SpaceIndex", "SyncReport",
            "TagwordsForm", "VAForm", "VectorSource", "exact_top", "fingerprint", "form_from_kind", "index_folder",
-           "index_is_fresh", "open_index", "refresh_indexes", "space_index", "search_form", "update_indexes"]
+           "index_is_fresh", "open_index", "refresh_indexes", "saved_indexes", "space_index", "search_form",
+           "update_indexes"]
