@@ -710,23 +710,32 @@ def refresh_indexes(db: str | Path, source: VectorSource, spaces: Sequence[objec
         open_index(db, space, source, count=count, progress=progress)
 
 
-def update_indexes(db: str | Path, source: VectorSource, progress: Progress | None = None) -> dict[str, SyncReport]:
-    """Bring every index saved beside a store in step with it (after `index` changed the library): the
-    form comes from each manifest; an index whose space the store no longer holds is removed."""
+def _saved(db: str | Path) -> list[tuple[Path, SpaceIndex | None]]:
+    """Each manifest beside a store, with its index (its form from the manifest), or None when unreadable."""
     folder = index_folder(db)
-    reports: dict[str, SyncReport] = {}
+    out: list[tuple[Path, SpaceIndex | None]] = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             m = json.loads(path.read_text(encoding="utf-8"))
-            index = SpaceIndex(folder, m["space"], m["version"], form_from_kind(m["form"]))
+            out.append((path, SpaceIndex(folder, m["space"], m["version"], form_from_kind(m["form"]))))
         except (OSError, ValueError, KeyError, TypeError):
+            out.append((path, None))
+    return out
+
+
+def update_indexes(db: str | Path, source: VectorSource, progress: Progress | None = None) -> dict[str, SyncReport]:
+    """Bring every index saved beside a store in step with it (after `index` changed the library): the
+    form comes from each manifest; an index whose space the store no longer holds is removed."""
+    reports: dict[str, SyncReport] = {}
+    for path, index in _saved(db):
+        if index is None:
             path.unlink(missing_ok=True)
             continue
         try:
-            reports[f"{m['space']} {m['version']}"] = index.sync(source, progress)
+            reports[f"{index.space} {index.version}"] = index.sync(source, progress)
         except StoreVersionError:  # the store holds another version of the space now: this index is spent
             index.delete()
-            reports[f"{m['space']} {m['version']}"] = SyncReport("removed")
+            reports[f"{index.space} {index.version}"] = SyncReport("removed")
     return reports
 
 
@@ -745,21 +754,15 @@ class IndexInfo:
 def saved_indexes(db: str | Path, source: VectorSource) -> list[IndexInfo]:
     """Every usable index saved beside a store, with whether it is current (manifests and one token read
     each; no array is opened)."""
-    folder = index_folder(db)
     out = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            m = json.loads(path.read_text(encoding="utf-8"))
-            m = SpaceIndex(folder, m["space"], m["version"], form_from_kind(m["form"])).manifest()
-        except (OSError, ValueError, KeyError, TypeError):
+    for _, index in _saved(db):
+        m = index.manifest() if index is not None else None
+        if index is None or m is None:
             continue
-        if m is None:
-            continue
-        stem = _stem(m["space"], m["version"])
-        out.append(IndexInfo(m["space"], m["version"], int(m["count"]),
+        out.append(IndexInfo(index.space, index.version, int(m["count"]),
                              {p: int(info.get("lists", 0)) for p, info in m["parts"].items()},
-                             m["state"] == source.vectors_state(m["space"], m["version"]),
-                             sum(f.stat().st_size for f in folder.glob(f"{stem}.*"))))
+                             m["state"] == source.vectors_state(index.space, index.version),
+                             sum(f.stat().st_size for f in index.folder.glob(f"{index.stem}.*"))))
     return out
 
 

@@ -126,11 +126,15 @@ class IVF:
         """The list of each stored row."""
         return np.repeat(np.arange(len(self.centroids)), np.diff(np.asarray(self.offsets)))
 
-    def stored(self, ids: np.ndarray) -> np.ndarray:
-        """The stored (prepared) vectors of these ids, which must all be held."""
+    def _rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored row of each of these ids, which must all be held."""
         held = np.asarray(self.ids)
         order = np.argsort(held, kind="stable")
-        return np.asarray(self.vectors)[order[np.searchsorted(held, ids, sorter=order)]]
+        return order[np.searchsorted(held, ids, sorter=order)]
+
+    def stored(self, ids: np.ndarray) -> np.ndarray:
+        """The stored (prepared) vectors of these ids, which must all be held."""
+        return np.asarray(self.vectors)[self._rows_of(ids)]
 
     def updated(self, ids: np.ndarray, mat: np.ndarray, reassign: np.ndarray) -> IVF:
         """The index of a changed library, with these centroids: `ids` every track now (ascending), `mat` their
@@ -139,10 +143,8 @@ class IVF:
         ids = np.asarray(ids, dtype=np.int64)
         x = prepared(mat, self.metric)
         lists = np.empty(len(ids), dtype=np.int64)
-        held = np.asarray(self.ids)
-        order = np.argsort(held, kind="stable")
         stay = ~reassign
-        lists[stay] = self.lists_of_rows()[order[np.searchsorted(held, ids[stay], sorter=order)]]
+        lists[stay] = self.lists_of_rows()[self._rows_of(ids[stay])]
         lists[reassign] = _nearest(x[reassign], np.asarray(self.centroids), self.metric)
         return self._grouped(self.metric, np.asarray(self.centroids), ids, x, lists)
 
@@ -174,9 +176,7 @@ class IVF:
         sizes = np.diff(offsets)
         ranked = np.argsort(-closeness, kind="stable")
         probe = ranked[:int(np.searchsorted(np.cumsum(sizes[ranked]), max(scan, count))) + 1]
-        probe = np.sort(probe)  # read the mapped file forwards
-        if len(probe) == 0:
-            return np.zeros(0, dtype=np.int64)
+        probe = np.sort(probe)  # read the mapped file forwards (never empty: there is at least one list)
         spans = [slice(offsets[i], offsets[i + 1]) for i in probe]
         x = np.concatenate([self.vectors[s] for s in spans])
         scores = x @ q
