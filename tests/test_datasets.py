@@ -138,6 +138,20 @@ def test_emobank_va_mapping_and_bad_rows():
     assert len(ds.issues) == 4
 
 
+def test_emobank_keeps_genre_and_document():
+    # the layout of ../shared/data/emobank/emobank_train_dev.csv: genre and source document per sentence
+    ds = emobank.load(DATA / "emobank" / "emobank_train_dev.csv")
+    by_id = {it.id: it for it in ds.items}
+    assert [it.genre for it in ds.items] == ["fiction", "fiction", "letters", "newspaper"]
+    assert by_id["Tale_One_42_96"].document == "Tale_One"
+    assert by_id["Tale_One_42_96"].valence == pytest.approx(-0.45)
+    assert by_id["News_B_0_33"].text == 'Two were hurt in the crash, "police" said.'
+    assert by_id["News_B_0_33"].split == "valid"
+    assert not ds.issues
+    # the publisher's file has neither column: both stay empty
+    assert {it.genre for it in emobank.load(DATA / "emobank" / "emobank.csv").items} == {""}
+
+
 def test_emobank_missing_column(tmp_path):
     f = tmp_path / "e.csv"
     f.write_text("id,split,V,text\n1,train,3,hi\n")

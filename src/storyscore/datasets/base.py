@@ -49,6 +49,8 @@ class TextItem:
     split: str | None = None  # "train" | "valid" | "test" | None (not assigned)
     source_file: str = ""
     line: int = 0
+    genre: str = ""  # the corpus's register (EmoBank: fiction, letters, blog, ...), where it has one
+    document: str = ""  # the text it was taken from, where known: its sentences are not independent
 
 
 @dataclass(frozen=True)

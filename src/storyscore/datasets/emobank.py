@@ -8,7 +8,8 @@ LICENSE:
     CC BY-SA 4.0 (the EmoBank repository, JULIELab/EmoBank). Not bundled here.
 
 EXPECTED FILE: ``corpus/emobank.csv`` of the repository, comma-separated, header
-``id,split,V,A,D,text`` (column order free; extra columns ignored). ``V``/``A``/``D`` are
+``id,split,V,A,D,text`` (column order free; ``category`` (genre) and ``document`` are kept when present,
+other columns ignored). ``V``/``A``/``D`` are
 Self-Assessment-Manikin means on 1–5 (3 neutral); ``split`` is train/dev/test (``dev`` becomes
 "valid"). Returned items carry ``valence``/``arousal`` mapped linearly onto [-1, 1] by (x - 3) / 2 and
 no categorical label. Values outside 1–5, non-numbers, unknown splits and empty texts are reported.
@@ -87,6 +88,8 @@ def load(path: str | Path, strict: bool = False) -> TextDataset:
             log.add(p, lineno, f"duplicate id {item_id!r}")
             continue
         seen.add(item_id)
+        extra = {name: row[cols[column]].strip() for name, column in (("genre", "category"), ("document", "document"))
+                 if column in cols and cols[column] < len(row)}
         items.append(
             TextItem(
                 id=item_id,
@@ -96,6 +99,7 @@ def load(path: str | Path, strict: bool = False) -> TextDataset:
                 split=split,
                 source_file=str(p),
                 line=lineno,
+                **extra,
             )
         )
     if not items:
