@@ -280,3 +280,59 @@ PINNED: dict[str, str] = {
     "x4": "test",
     "x5": "test",
 }
+
+
+# --- VGMIDI ------------------------------------------------------------------------------------
+
+
+def _tiny_midi(path: Path) -> None:
+    """A two-note MIDI file (the fixture ships labels only; no VGMIDI file is ever copied here)."""
+    import mido
+
+    mid = mido.MidiFile()
+    track = mido.MidiTrack()
+    mid.tracks.append(track)
+    for note in (60, 64):
+        track.append(mido.Message("note_on", note=note, velocity=64, time=0))
+        track.append(mido.Message("note_off", note=note, velocity=0, time=240))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mid.save(str(path))
+
+
+def test_vgmidi_signs_repeated_rows_and_bad_rows(tmp_path):
+    import shutil
+
+    from storyscore.datasets import vgmidi
+
+    shutil.copy(DATA / "vgmidi" / "labels.csv", tmp_path / "labels.csv")
+    for piece in ("Alpha_NES_Alpha Quest_Town Theme", "Alpha_NES_Alpha Quest_Boss Fight", "Other_PC_Beta Tales_Ending",
+                  "Other_PC_Beta Tales_Broken"):
+        _tiny_midi(tmp_path / "midi" / f"{piece}.mid")
+    ds = vgmidi.load(tmp_path)
+    by_id = {it.id: it for it in ds.items}
+    assert set(by_id) == {"1", "2", "3"}
+    town = by_id["1"]
+    assert (town.series, town.game, town.piece, town.valence, town.arousal) == ("Alpha", "Alpha Quest", "Town Theme", 1, -1)
+    assert town.midi.is_file() and town.midi.is_absolute()
+    # id 2 is labelled on two rows that disagree on valence: one item, valence 0 (no label), arousal +1
+    assert (by_id["2"].valence, by_id["2"].arousal, by_id["2"].rows) == (0, 1, 2)
+    assert ds.series() == ["Alpha", "Other"]
+    assert len(ds.issues) == 1 and _issue_at(ds.issues, "labels.csv", 6)  # valence 2
+    with pytest.raises(DatasetError, match=r"labels.csv:6:"):
+        vgmidi.load(tmp_path, strict=True)
+
+
+def test_vgmidi_missing_files(tmp_path):
+    from storyscore.datasets import vgmidi
+
+    with pytest.raises(DatasetError, match="VGMIDI folder not found"):
+        vgmidi.load(tmp_path / "nowhere")
+    with pytest.raises(DatasetError, match=r"labels.csv:0: VGMIDI labels.csv not found"):
+        vgmidi.load(tmp_path)
+    # no MIDI files beside the fixture: the error names the first one missing
+    with pytest.raises(DatasetError, match=r"no usable VGMIDI rows .*MIDI file not found: .*Town Theme.mid"):
+        vgmidi.load(DATA / "vgmidi")
+    assert len(vgmidi.load(DATA / "vgmidi", require_midi=False).items) == 3
+    (tmp_path / "labels.csv").write_text("id,series,midi\n1,A,a.mid\n")
+    with pytest.raises(DatasetError, match=r"labels.csv:1: missing column\(s\) game, piece, valence, arousal"):
+        vgmidi.load(tmp_path)

@@ -139,6 +139,21 @@ def read_text(path: Path) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
+def header_and_rows(path: Path, text: str, delimiter: str = ",",
+                    ) -> tuple[int, list[str], dict[str, int], list[tuple[int, list[str]]]]:
+    """A CSV with a header: (header line, header, lower-cased column → index, the non-blank rows after it),
+    or a DatasetError naming the file when it is not a CSV or has no rows at all."""
+    try:
+        rows = csv_rows(text, delimiter)
+    except csv.Error as exc:
+        raise DatasetError(f"{path}:0: not a readable CSV ({exc})") from exc
+    rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise DatasetError(f"{path}:0: empty file")
+    header_line, header = rows[0]
+    return header_line, header, {h.strip().lower(): i for i, h in enumerate(header)}, rows[1:]
+
+
 def csv_rows(text: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
     """Rows of a CSV text with the 1-based line on which each row starts (quoted fields may span lines)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)

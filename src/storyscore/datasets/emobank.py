@@ -17,7 +17,6 @@ no categorical label. Values outside 1–5, non-numbers, unknown splits and empt
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from storyscore.datasets.base import (
     IssueLog,
     TextDataset,
     TextItem,
-    csv_rows,
+    header_and_rows,
     read_text,
     require_file,
 )
@@ -43,15 +42,7 @@ def sam_to_centred(value: float) -> float:
 def load(path: str | Path, strict: bool = False) -> TextDataset:
     """Read ``emobank.csv``; items have VA on [-1, 1] and the file's split."""
     p = require_file(path, "EmoBank CSV")
-    try:
-        rows = csv_rows(read_text(p), ",")
-    except csv.Error as exc:
-        raise DatasetError(f"{p}:0: not a readable CSV ({exc})") from exc
-    rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise DatasetError(f"{p}:0: empty file")
-    header_line, header = rows[0]
-    cols = {h.strip().lower(): i for i, h in enumerate(header)}
+    header_line, header, cols, body = header_and_rows(p, read_text(p), ",")
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
         raise DatasetError(
@@ -61,7 +52,7 @@ def load(path: str | Path, strict: bool = False) -> TextDataset:
     items: list[TextItem] = []
     seen: set[str] = set()
     width = max(cols[c] for c in REQUIRED) + 1
-    for lineno, row in rows[1:]:
+    for lineno, row in body:
         if len(row) < width:
             log.add(p, lineno, f"expected {len(header)} fields, got {len(row)}")
             continue

@@ -27,7 +27,6 @@ There is no official split: use :mod:`storyscore.datasets.splits` (the paper's t
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from storyscore.datasets.base import (
     IssueLog,
     TextDataset,
     TextItem,
-    csv_rows,
+    header_and_rows,
     read_text,
     require_file,
 )
@@ -91,29 +90,21 @@ def load(path: str | Path, strict: bool = False) -> TextDataset:
     p = require_file(path, "ISEAR CSV")
     text = read_text(p)
     delim = _delimiter(text)
-    try:
-        rows = csv_rows(text, delim)
-    except csv.Error as exc:
-        raise DatasetError(f"{p}:0: not a readable CSV ({exc})") from exc
-    rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise DatasetError(f"{p}:0: empty file")
-
-    header_line, header = rows[0]
+    header_line, header, _, body = header_and_rows(p, text, delim)
     lab_col, txt_col, id_col = (
         _pick(header, LABEL_COLUMNS),
         _pick(header, TEXT_COLUMNS),
         _pick(header, ID_COLUMNS),
     )
     if lab_col is not None and txt_col is not None:
-        body = rows[1:]
         # "Field1" holds names; "EMOT" holds codes: accept codes only when the column is a code column
         if header[lab_col].strip().lower() == "field1" and (emot := _pick(header, ("emot",))) is not None:
             fallback: int | None = emot
         else:
             fallback = lab_col if header[lab_col].strip().lower() == "emot" else None
     elif len(header) >= 2 and _label(header[0], False) is not None:
-        body, lab_col, txt_col, id_col, fallback = rows, 0, 1, None, None  # headerless label,text
+        body = [(header_line, header), *body]  # headerless label,text: the first row is data
+        lab_col, txt_col, id_col, fallback = 0, 1, None, None
     else:
         raise DatasetError(
             f"{p}:{header_line}: cannot find the label and text columns "

@@ -17,7 +17,6 @@ Item ids: ``<label>/<relative path>`` for audio, ``text-<line>`` for text (or an
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Collection
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from storyscore.datasets.base import (
     MusicDataset,
     TextDataset,
     TextItem,
-    csv_rows,
+    header_and_rows,
     read_text,
     require_dir,
     require_file,
@@ -70,22 +69,14 @@ def load_text(root: str | Path, labels: Collection[str] | None = None, strict: b
     """``<root>/text.csv`` (or a CSV path) with columns ``text`` and ``label``."""
     base = Path(root)
     path = require_file(base / "text.csv" if base.is_dir() else base, "labelled text CSV")
-    try:
-        rows = csv_rows(read_text(path), ",")
-    except csv.Error as exc:
-        raise DatasetError(f"{path}:0: not a readable CSV ({exc})") from exc
-    rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise DatasetError(f"{path}:0: empty file")
-    header_line, header = rows[0]
-    cols = {h.strip().lower(): i for i, h in enumerate(header)}
+    header_line, header, cols, body = header_and_rows(path, read_text(path), ",")
     if "text" not in cols or "label" not in cols:
         raise DatasetError(f"{path}:{header_line}: header must name 'text' and 'label' columns")
     allowed = {_norm(x) for x in labels} if labels is not None else None
     log = IssueLog(strict)
     items: list[TextItem] = []
     width = max(cols["text"], cols["label"]) + 1
-    for lineno, row in rows[1:]:
+    for lineno, row in body:
         if len(row) < width:
             log.add(path, lineno, f"expected {len(header)} fields, got {len(row)}")
             continue
