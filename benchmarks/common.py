@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# the human-rated data sets beside the checkout (never copied into it)
+SHARED_DATA = Path(os.environ.get("STORYSCORE_SHARED_DATA") or HERE.parent.parent / "shared" / "data")
 
 
 def peak_rss_mib() -> float:
@@ -26,3 +29,15 @@ def code_version() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
+
+
+def shared_data(*names: str) -> Path:
+    """The human-rated data sets beside the checkout (``../shared/data``, or ``STORYSCORE_SHARED_DATA``);
+    exits with one line naming what is missing (they are never copied into the repository)."""
+    root = SHARED_DATA
+    missing = [n for n in names if not (root / n).is_dir()]
+    if missing:
+        print(f"{root}: no {', '.join(missing)} folder here (the human-rated data sets live in ../shared/data "
+              "beside the checkout, or where STORYSCORE_SHARED_DATA points)", file=sys.stderr)
+        raise SystemExit(2)
+    return root
