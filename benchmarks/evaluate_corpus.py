@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -111,26 +111,68 @@ def _cached(cache: Path, digest: str) -> TrackAnalysis | None:
                          Descriptors(**d["descriptors"]), int(z["windows"]))
 
 
-def load_items(corpus: Path, cache: Path = ANALYSES) -> list[dict]:
-    """Every track of every fetched game with its labels and its analysis (cached by content hash)."""
+# The descriptor version before mode_contrast was added (essentia-2): its cached descriptors are upgraded by
+# computing mode_contrast alone, on the same excerpt `describe_track` reads, instead of all of them again
+# (every other descriptor's code is unchanged; tests/test_essentia_descriptors.py checks describe() adds it).
+PREVIOUS_DESCRIPTOR_VERSION = "essentia-1/max90s"
+
+
+def _upgrade(path: str) -> float | str:
+    from storyscore.audio.decode import load_audio
+    from storyscore.audio.descriptors import mode_contrast
+    from storyscore.audio.encoder import ENCODER_RATE, descriptor_audio
+    from storyscore.errors import AudioDecodeError
+
+    try:
+        audio = load_audio(path, ENCODER_RATE)
+    except AudioDecodeError as exc:
+        return str(exc)
+    return mode_contrast(descriptor_audio(audio), ENCODER_RATE)
+
+
+def upgrade_descriptors(paths: Sequence[Path], digests: Sequence[str], cache: Path, label: str) -> None:
+    """Descriptors cached under PREVIOUS_DESCRIPTOR_VERSION and missing under DESCRIPTOR_VERSION: copied with
+    mode_contrast added."""
+    from storyscore.torch_threads import in_order_on_workers
+
+    old_dir = cache / PREVIOUS_DESCRIPTOR_VERSION.replace("/", "_")
+    todo = [(p, d) for p, d in zip(paths, digests, strict=True)
+            if not _cache_files(cache, d)[1].exists() and (old_dir / f"{d}.json").exists()]
+    if not todo:
+        return
+    print(f"[{label}] {len(todo)} cached descriptors to upgrade (mode_contrast)", file=sys.stderr)
+    with in_order_on_workers(lambda w: _upgrade(str(w[0])), todo) as done:
+        for (_, d), future in done:
+            got = future.result()
+            if isinstance(got, str):
+                continue
+            old = json.loads((old_dir / f"{d}.json").read_text())
+            old["descriptors"]["mode_contrast"] = got
+            _cache_files(cache, d)[1].write_text(json.dumps(old))
+
+
+def analyse_files(paths: Sequence[Path], cache: Path = ANALYSES, label: str = "analyse",
+                  ) -> list[TrackAnalysis | None]:
+    """Each file's analysis by storyscore's own encoder, cached by content hash under `cache` (None where
+    the file could not be decoded: reported, not fatal). Shared by the game corpus and VGMIDI's renders."""
     from storyscore.library.store import file_hash
     from storyscore.torch_threads import in_order_on_workers
 
-    tracks = load_tracks(corpus)
-    digests = [file_hash(Path(t.path)) for t in tracks]
+    digests = [file_hash(Path(p)) for p in paths]
+    upgrade_descriptors(paths, digests, cache, label)
     todo = []
-    for t, d in zip(tracks, digests, strict=True):
+    for path, d in zip(paths, digests, strict=True):
         tag_file, desc_file = _cache_files(cache, d)
         if not (tag_file.exists() and desc_file.exists()):
-            todo.append((t, d, not tag_file.exists(), not desc_file.exists()))
+            todo.append((path, d, not tag_file.exists(), not desc_file.exists()))
     if todo:
-        print(f"[analyse] {len(todo)} of {len(tracks)} tracks to analyse", file=sys.stderr)
+        print(f"[{label}] {len(todo)} of {len(paths)} files to analyse", file=sys.stderr)
     started = time.perf_counter()
-    with in_order_on_workers(lambda w: _analyse(str(w[0].path), w[2], w[3]), todo) as done:
-        for k, ((t, d, _, _), future) in enumerate(done):
+    with in_order_on_workers(lambda w: _analyse(str(w[0]), w[2], w[3]), todo) as done:
+        for k, ((path, d, _, _), future) in enumerate(done):
             got = future.result()
             if isinstance(got, str):
-                print(f"[analyse] skipped {got}", file=sys.stderr)
+                print(f"[{label}] skipped {got}", file=sys.stderr)
                 continue
             tag_file, desc_file = _cache_files(cache, d)
             if "features" in got:
@@ -139,11 +181,17 @@ def load_items(corpus: Path, cache: Path = ANALYSES) -> list[dict]:
             if "descriptors" in got:
                 desc_file.write_text(json.dumps({"duration": got["duration"], "descriptors": got["descriptors"]}))
             if k % 10 == 0:
-                print(f"[analyse] {k + 1}/{len(todo)} ({time.perf_counter() - started:.0f} s) {t.path}",
+                print(f"[{label}] {k + 1}/{len(todo)} ({time.perf_counter() - started:.0f} s) {path}",
                       file=sys.stderr)
+    return [_cached(cache, d) for d in digests]
+
+
+def load_items(corpus: Path, cache: Path = ANALYSES) -> list[dict]:
+    """Every track of every fetched game with its labels and its analysis (cached by content hash)."""
+    tracks = load_tracks(corpus)
+    analyses = analyse_files([Path(t.path) for t in tracks], cache)
     items = []
-    for t, d in zip(tracks, digests, strict=True):
-        a = _cached(cache, d)
+    for t, a in zip(tracks, analyses, strict=True):
         if a is None:
             continue
         items.append({"game": t.game, "path": str(Path(t.path).resolve()), "title": t.title or Path(t.path).stem,
@@ -180,7 +228,9 @@ def reader_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: n
         out["axes"][name] = {"recipes": {g: {"method": r.method, "inputs": r.group, "C": r.c}
                                          for g, r in chosen.items()}}
     print(f"\n## Music reader, leave-one-game-out (nested: recipe re-chosen from the grids {grids} and model "
-          "refitted without the held-out game; each game read as its own library)\n")
+          "refitted without the held-out game; each game read as its own library). Arousal is the shipped "
+          "recipe; valence here is learned from the games' own labels alone, a study: the shipped valence is "
+          "learned from VGMIDI's ratings (benchmarks/vgmidi_valence.py)\n")
     print("| game | tracks | " + " | ".join(f"{a} n+/n− | {a} AUC [95% CI]" for a in AXES) + " |")
     print("|---|---|" + "---|---|" * len(AXES))
     rows = {}
@@ -338,7 +388,11 @@ def story_queries(items: list[dict], corpus: Path) -> dict[str, StoryQueries]:
 
 
 def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np.ndarray,
-                  stories: dict[str, StoryQueries], recipes_by_game: dict[str, list[Recipe]]) -> dict:
+                  stories: dict[str, StoryQueries], recipes_by_game: dict[str, list[Recipe]],
+                  reader_without: Callable[[str], MusicReader] | None = None) -> dict:
+    """The games' text–music pairs per space against baselines. The music is read by `reader_without(game)`
+    (the shipped procedure without that game: benchmarks/vgmidi_valence.readers_without) or, without it, by
+    a reader fitted on the other games alone with `recipes_by_game`."""
     from storyscore.spaces import get_space
     from storyscore.spaces.zeroshot import read_music, read_text
     from storyscore.spaces.zeroshot_spaces import library_relative
@@ -355,11 +409,14 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
     text_rows = []
     for game, (idx, texts, rel, sources) in stories.items():
         paths = [items[k]["path"] for k in idx]
-        # The reader for this game: recipe chosen and weights fitted on the other games only.
-        train = games != game
-        tensors, used = fit_reader(x[train], signs[train], games[train], recipes_by_game[game])
-        card = {"inputs": used, "shrink_tracks": SHRINK_TRACKS, "version": weights_version(tensors)}
-        reader = MusicReader(tensors, card)
+        # The reader for this game: nothing of it seen in choosing or fitting.
+        if reader_without is not None:
+            reader = reader_without(game)
+        else:
+            train = games != game
+            tensors, used = fit_reader(x[train], signs[train], games[train], recipes_by_game[game])
+            card = {"inputs": used, "shrink_tracks": SHRINK_TRACKS, "version": weights_version(tensors)}
+            reader = MusicReader(tensors, card)
         analyses = [items[k]["analysis"] for k in idx]
         usage = rel.sum(axis=0).astype(float)
         entry: dict = {"texts": len(texts), "tracks": len(paths)}
@@ -451,14 +508,14 @@ def story_section(items: list[dict], x: np.ndarray, games: np.ndarray, signs: np
     return {"retrieval": out, "text": text_out}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--no-fetch", action="store_true", help="use only what is already fetched")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--full-grid", action="store_true", help="also report the reader chosen from the full grid "
                     "(fitted pointwise and pairwise models as well as cue models)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     ensure_corpus(args.corpus, not args.no_fetch)
     items = load_items(args.corpus)
     x, games, signs = item_arrays(items)
@@ -482,7 +539,10 @@ def main() -> None:
         results["reader_full_grid"], _ = reader_section(items, x, games, signs, {a: "full" for a in AXES})
     results["reader_alternatives"] = alternatives_section(x, games, signs, results["reader"]["held_out_scores"])
     results["single_cues"] = single_cue_section(x, games, signs)
-    results["stories"] = story_section(items, x, games, signs, story_queries(items, args.corpus), recipes)
+    from vgmidi_valence import game_readers
+
+    results["stories"] = story_section(items, x, games, signs, story_queries(items, args.corpus), recipes,
+                                       game_readers(items))
     results["tracks"] = [{k: it[k] for k in ("game", "title", "situations", "signs")} for it in items]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, default=float) + "\n")

@@ -45,7 +45,9 @@ def main() -> None:
     x, games, signs = item_arrays(items)
     _, recipes = reader_section(items, x, games, signs)
     queries = story_queries(items, args.corpus)
-    stories = story_section(items, x, games, signs, queries, recipes)["retrieval"]
+    from vgmidi_valence import game_readers
+
+    stories = story_section(items, x, games, signs, queries, recipes, game_readers(items))["retrieval"]
     texts = {game: q.texts for game, q in queries.items()}
     centre = mood_centre(texts)
     figures = {game: {space: {k: entry[space][k] for k in ("mrr", "p5", "max_top5_share", "fair_share")}

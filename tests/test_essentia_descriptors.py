@@ -116,6 +116,8 @@ def test_key_and_mode_of_cadences(tonic: int, minor: bool, key: str) -> None:
     assert d.key_strength > 0.7
     assert (d.mode_strength < 0) if minor else (d.mode_strength > 0)
     assert abs(d.mode_strength) == pytest.approx(d.key_strength)
+    assert (d.mode_contrast < 0) if minor else (d.mode_contrast > 0)  # Temperley major minus minor
+    assert -1.0 <= d.mode_contrast <= 1.0
     assert d.percussive_ratio < 0.2  # sustained chords
 
 
@@ -194,6 +196,7 @@ def test_fields_and_dict() -> None:
     assert list(d.to_dict()) == [
         "tempo_bpm", "tempo_confidence", "onset_rate", "loudness_db", "loudness_range_db", "dynamic_complexity",
         "danceability", "brightness_hz", "spectral_flux", "percussive_ratio", "key", "key_strength", "mode_strength",
+        "mode_contrast",
     ]
     assert Descriptors(**json.loads(json.dumps(d.to_dict()))) == d  # as the store keeps them
     assert all(type(v) is float for k, v in d.to_dict().items() if k != "key")

@@ -134,7 +134,7 @@ def test_zero_ad_labels() -> None:
     assert t["0_8Bit_Bonus_Track.ogg"].situations == ()
     assert "gui/common/music.js:" in t["Taiko_1.ogg"].source
     signs = {k: track_signs(v) for k, v in t.items()}
-    assert signs["Taiko_1.ogg"] == (-1, 1)
+    assert signs["Taiko_1.ogg"] == (0, 1)  # a fight is an arousal target only (issue #21)
     assert signs["Tale_of_Warriors.ogg"] == (1, -1)
     assert signs["Juno_Protect_You.ogg"] == (1, -1)  # menu says nothing, peace decides
     assert signs["You_are_Victorious!.ogg"] == (1, 1)

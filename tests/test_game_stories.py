@@ -91,7 +91,7 @@ def test_naev_story_pairs_are_the_message_boxes_shown_while_a_loaded_track_plays
 
 def test_naev_signs() -> None:
     tracks = by_name(naev.tracks(NAEV))
-    assert track_signs(tracks["skirmish.ogg"]) == (-1, 1)  # combat
+    assert track_signs(tracks["skirmish.ogg"]) == (0, 1)  # combat: arousal only since issue #21
     assert track_signs(tracks["quiet_stars.ogg"]) == (1, -1)  # ambient
     assert track_signs(tracks["loading.ogg"]) == (0, 0)
 
@@ -141,8 +141,8 @@ def test_flare_story_pairs_are_dialogue_messages_books_and_captions_with_their_m
 
 def test_flare_signs() -> None:
     tracks = by_name(flare.tracks(FLARE))
-    assert track_signs(tracks["battle_theme.ogg"]) == (-1, 1)
-    assert track_signs(tracks["boss_theme.ogg"]) == (-1, 1)
+    assert track_signs(tracks["battle_theme.ogg"]) == (-1, 1)  # a battle (arousal) played in dungeons (valence)
+    assert track_signs(tracks["boss_theme.ogg"]) == (0, 1)  # a fight: arousal only since issue #21
     assert track_signs(tracks["town_theme.ogg"]) == (1, -1)
     assert track_signs(tracks["cave_theme.ogg"]) == (-1, 0)
 

@@ -53,11 +53,12 @@ def test_shipped_card_is_complete_and_matches_the_weights() -> None:
     from storyscore.audio.encoder import ANALYSIS_VERSION
 
     assert card["analysis_version"] == ANALYSIS_VERSION
-    for axis in AXES:
-        m = card["metrics"][axis]["pooled_within_games"]
+    # arousal: nested leave-one-game-out on the games; valence: nested leave-one-series-out on VGMIDI
+    figures = (card["metrics"]["arousal"]["pooled_within_games"], card["metrics"]["valence"]["nested"]["vgmidi"]["overall"])
+    for m in figures:
         assert m["n_pos"] > 0 and m["n_neg"] > 0
         assert 0.0 <= m["ci95"][0] <= m["auc"] <= m["ci95"][1] <= 1.0
-        assert set(card["metrics"][axis]["per_game"]) == set(card["training_data"]["games"])
+    assert set(card["metrics"]["arousal"]["per_game"]) == set(card["training_data"]["games"])
 
 
 def test_shipped_weights_load_to_identical_outputs() -> None:
@@ -199,6 +200,8 @@ def test_shipped_reader_follows_the_shipped_grids() -> None:
     card = json.loads((READER_DIR / CARD_FILE).read_text(encoding="utf-8"))
     reader = MusicReader.load()
     for axis, name in enumerate(AXES):
+        if name not in card["selection"]["grids"]:
+            continue  # valence is chosen on VGMIDI by benchmarks/vgmidi_valence.py, not from SHIPPED_GRIDS
         assert card["selection"]["grids"][name] == SHIPPED_GRIDS[name]
         if SHIPPED_GRIDS[name] != "prior":
             continue

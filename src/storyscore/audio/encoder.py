@@ -31,7 +31,8 @@ TAGGER_VERSION = f"musicnn-mtt+msd/windows{MIN_WINDOWS}-{MAX_WINDOWS}per{SECONDS
 # compares them with the 240-s reading on the game-music corpus).
 DESCRIPTOR_SECONDS = 90.0
 DESCRIPTOR_EXCERPTS = 3
-DESCRIPTOR_VERSION = f"essentia-1/max{DESCRIPTOR_SECONDS:g}s"
+# essentia-2: adds mode_contrast (issue #21)
+DESCRIPTOR_VERSION = f"essentia-2/max{DESCRIPTOR_SECONDS:g}s"
 ANALYSIS_VERSION = f"{TAGGER_VERSION}/{DESCRIPTOR_VERSION}"
 
 

@@ -2,10 +2,11 @@
 
 A linear model per axis over three kinds of input, each standardised over the library being read:
 the musicnn taggers' tag probabilities (as logits), their pooled penultimate features, and the Essentia
-descriptors (tempo, loudness, dynamics, onset rate, brightness, key mode, ...). It was fitted on
-soundtracks from Debian game packages whose labels come from the games' own files (battle, peace,
-victory, defeat, ...; `storyscore.datasets.games`), and chosen by leave-one-game-out cross-validation
-(`storyscore.training.music_reader`; the weights' card says on what, with which figures).
+descriptors (tempo, loudness, dynamics, onset rate, brightness, key mode, ...). Arousal was checked on
+soundtracks from Debian game packages whose labels come from the games' own files (battle, peace, ...;
+`storyscore.datasets.games`), leave-one-game-out; valence was fitted on people's ratings of VGMIDI's game
+pieces, rendered and analysed by this pipeline, chosen leave-one-series-out (`storyscore.training.music_reader`
+and benchmarks/vgmidi_valence.py; the weights' card says on what, with which figures).
 
 Why standardise over the library: a general tagger hears all orchestral music as "quiet, classical", and
 what counts as fast or loud differs between a film score and a metal album. Read against its own library,
@@ -52,6 +53,7 @@ DESCRIPTOR_INPUTS: dict[str, tuple[Callable[[dict[str, Any]], float], str]] = {
     "percussive_ratio": (lambda d: float(d.get("percussive_ratio", 0.0)), "percussion"),
     "mode_strength": (lambda d: float(d.get("mode_strength", 0.0)), "major mode"),
     "key_strength": (lambda d: float(d.get("key_strength", 0.0)), "tonal clarity"),
+    "mode_contrast": (lambda d: float(d.get("mode_contrast", 0.0)), "major harmony (vs minor)"),
 }
 
 

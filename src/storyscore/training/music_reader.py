@@ -310,3 +310,141 @@ __all__ = ["AXES", "CUE_GROUPS", "C_GRID", "GRIDS", "INPUT_GROUPS", "K_GRID", "M
            "bootstrap_within_game_auc",
            "choose_recipe", "fit_reader", "held_out_scores", "logo_auc", "nested_logo_scores", "roc_auc",
            "weights_version", "within_game_auc"]
+
+
+# --- valence on human ratings and games together (issue #21) ------------------------------------------
+#
+# The game corpus's old valence labels were calm against combat, so a valence learned from them became an
+# inverted arousal axis (sad music read serene). Valence is now fitted on VGMIDI (pieces rated by people,
+# each series one library) together with the games' valence-at-similar-arousal labels (victory vs defeat,
+# safe places vs dungeons; datasets/games/situations). Rows come in "folds" (a VGMIDI series, a game: what
+# cross-validation holds out together) and "libraries" (what is standardised together: a series in one
+# timbre, a game). The recipes here are improper or small fitted linear models on named inputs.
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Labelled rows of several libraries: raw inputs, one axis's signs (0 = unlabelled), the fold and
+    library of each row, its arousal sign (pairs are formed at a similar arousal), and whether it counts
+    in evaluation (augmented renders train but are not scored)."""
+
+    x: np.ndarray
+    signs: np.ndarray
+    folds: np.ndarray
+    libraries: np.ndarray
+    arousal: np.ndarray
+    scored: np.ndarray
+
+    def subset(self, mask: np.ndarray) -> Rows:
+        return Rows(self.x[mask], self.signs[mask], self.folds[mask], self.libraries[mask], self.arousal[mask],
+                    self.scored[mask])
+
+
+VALENCE_METHODS: tuple[str, ...] = ("cues", "cuesfit", "pairwise_arousal", "pointwise")
+VALENCE_K: tuple[int, ...] = (1, 2, 3, 5, 8, 12)
+VALENCE_C: tuple[float, ...] = (0.01, 0.1, 1.0)
+
+
+def valence_recipes() -> list[Recipe]:
+    """The valence candidates: equal-weight cues (k of them), the k best cues with fitted weights (cuesfit,
+    C=1), and pairwise logistic regressions on (positive − negative) pairs of the same library and the same
+    arousal sign over the named inputs (descriptors+tags)."""
+    out = [Recipe(g, float(k), "cues") for g in CUE_GROUPS for k in VALENCE_K]
+    out += [Recipe(g, float(k), "cuesfit") for g in ("descriptors+tags",) for k in VALENCE_K]
+    out += [Recipe("descriptors+tags", c, "pairwise_arousal") for c in VALENCE_C]
+    out += [Recipe("descriptors", c, "pairwise_arousal") for c in VALENCE_C]
+    return out
+
+
+def standardise_rows(x: np.ndarray, libraries: np.ndarray, train_mask: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`standardise_by_game` with libraries in place of games."""
+    return standardise_by_game(x, libraries, train_mask)
+
+
+def _strata(rows: Rows) -> np.ndarray:
+    """Library and arousal sign together: valence pairs are ordered within a library at a similar arousal."""
+    return np.array([f"{lib}|{a}" for lib, a in zip(rows.libraries, rows.arousal, strict=True)])
+
+
+def fit_valence(z: np.ndarray, rows: Rows, recipe: Recipe, names: Sequence[str]) -> tuple[np.ndarray, float]:
+    """(weights, bias) of valence from standardised inputs of training rows."""
+
+    strata = _strata(rows)
+    if recipe.method in ("cues", "cuesfit"):
+        aucs = np.nan_to_num([within_game_auc(z[:, j], rows.signs, strata) for j in range(z.shape[1])], nan=0.5)
+        k = int(recipe.c)
+        top = np.argsort(-np.abs(aucs - 0.5), kind="stable")[:k]
+        w = np.zeros(z.shape[1])
+        if recipe.method == "cues":
+            w[top] = np.sign(aucs[top] - 0.5) / k
+            return w, 0.0
+        sub = Recipe(recipe.group, 1.0, "pairwise")
+        w_top, _ = _fit(z[:, top], rows.signs, strata, sub, [names[j] for j in top])
+        w[top] = w_top
+        return w, 0.0
+    if recipe.method == "pairwise_arousal":
+        return _fit(z, rows.signs, strata, Recipe(recipe.group, recipe.c, "pairwise"), names)
+    return _fit(z, rows.signs, rows.libraries, recipe, names)
+
+
+def valence_scores(rows: Rows, recipe: Recipe, names: Sequence[str], train: np.ndarray,
+                   test_libraries: np.ndarray | None = None) -> np.ndarray:
+    """Every row's score from a model fitted on the `train` rows (each library standardised over itself,
+    pulled toward the training rows' statistics). `test_libraries` regroups the rows for standardisation
+    at test time (e.g. all VGMIDI pieces as one library); training rows keep their own libraries."""
+    cols = recipe.columns(names)
+    xs = rows.x[:, cols]
+    z, mean, std = standardise_rows(xs, rows.libraries, train)
+    w, b = fit_valence(z[train], rows.subset(train), recipe, [names[j] for j in cols])
+    if test_libraries is not None:
+        for lib in np.unique(test_libraries[~train]):
+            m = test_libraries == lib
+            lm, ls = shrunk_standardiser(xs[m], mean, std, SHRINK_TRACKS)
+            z[m & ~train] = ((xs[m] - lm) / ls)[~train[m]]
+    return z @ w + b
+
+
+def valence_fit_for(rows: Rows, recipe: Recipe, names: Sequence[str]) -> tuple[np.ndarray, float, np.ndarray]:
+    """Final (weights over `recipe.columns(names)`, bias, columns) on every row."""
+    cols = recipe.columns(names)
+    everything = np.ones(len(rows.x), bool)
+    z, _, _ = standardise_rows(rows.x[:, cols], rows.libraries, everything)
+    w, b = fit_valence(z, rows, recipe, [names[j] for j in cols])
+    return w, b, cols
+
+
+def fit_joint_reader(x: np.ndarray, signs: np.ndarray, games: np.ndarray, valence_rows: Rows,
+                     recipes_by_axis: Sequence[Recipe], exclude: str | None = None,
+                     ) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Final weights: arousal by its recipe on the games (`x`, `signs`, `games`: the game corpus, as
+    `fit_reader`), valence by its recipe on `valence_rows` (VGMIDI series and games: `fit_valence`). Rows of
+    fold `exclude` (a game or a VGMIDI series) are left out of both, for a held-out reader. The corpus
+    statistics small libraries lean on are those of every training row of both."""
+    names = input_names()
+    v_recipe, a_recipe = recipes_by_axis
+    cols = sorted(set(np.concatenate([r.columns(names) for r in recipes_by_axis]).tolist()))
+    used = [names[j] for j in cols]
+    keep_g = games != exclude
+    vr = valence_rows.subset(valence_rows.folds != exclude)
+    both = np.vstack([x[keep_g][:, cols], vr.x[:, cols]])
+    corpus_mean, corpus_std = both.mean(axis=0), np.maximum(both.std(axis=0), 1e-9)
+    weights, bias, scale = np.zeros((2, len(cols))), np.zeros(2), np.ones(2)
+    # valence
+    own = np.isin(cols, v_recipe.columns(names))
+    zv, _, _ = standardise_rows(vr.x[:, cols], vr.libraries, np.ones(len(vr.x), bool))
+    w, b = fit_valence(zv[:, own], vr, v_recipe, [u for u, o in zip(used, own, strict=True) if o])
+    weights[0, own], bias[0] = w, b
+    # arousal
+    own = np.isin(cols, a_recipe.columns(names))
+    zg, _, _ = standardise_by_game(x[keep_g][:, cols], games[keep_g], np.ones(int(keep_g.sum()), bool))
+    w, b = _fit(zg[:, own], signs[keep_g, 1], games[keep_g], a_recipe,
+                [u for u, o in zip(used, own, strict=True) if o])
+    weights[1, own], bias[1] = w, b
+    # each axis spread MUSIC_SPREAD over the libraries it was fitted on
+    for axis, z in ((0, zv[vr.scored]), (1, zg)):
+        spread = float((z @ weights[axis] + bias[axis]).std())
+        scale[axis] = MUSIC_SPREAD / spread if spread > 1e-9 else 1.0
+    tensors = {"weights": weights, "bias": bias, "corpus_mean": corpus_mean, "corpus_std": corpus_std,
+               "output_scale": scale}
+    return tensors, used
