@@ -11,7 +11,8 @@
 3. Text → music, the paper's protocol with outside labels on both sides: EmoBank dev sentences (and runs of
    three consecutive sentences of one document) query the rendered VGMIDI pieces, relevant = same
    valence–arousal quadrant (`storyscore.training.crossmodal`), per space, against random, and with either
-   side replaced by its human ratings (the other side's ceiling).
+   side replaced by its human ratings (the other side's ceiling); spaces saved by `storyscore train` join the
+   table with `--model DIR` (repeatable).
 
 Reads ``../shared/data/{emobank,vgmidi}`` (or ``STORYSCORE_SHARED_DATA``); writes benchmarks/results/human.json.
 """
@@ -79,7 +80,7 @@ def text_section(dev: list) -> tuple[dict, np.ndarray]:
 
 
 def crossmodal_section(train: list, dev: list, text_reading: np.ndarray, pieces: Sequence[dict],
-                       reader_without: Callable[[str], object]) -> dict:
+                       reader_without: Callable[[str], object], models: Sequence[Path] = ()) -> dict:
     """The paper's protocol on EmoBank dev → VGMIDI (module docstring, item 3)."""
     from storyscore.spaces import get_space
     from storyscore.spaces.zeroshot import read_music
@@ -93,6 +94,10 @@ def crossmodal_section(train: list, dev: list, text_reading: np.ndarray, pieces:
     rule = QuadrantRule.from_train(scale(train, "valence"), scale(train, "arousal"),
                                    arousal_cut=float(np.median(scale(dev, "arousal"))))
     analyses = [p["analysis"] for p in pieces]
+    from storyscore.spaces.registry import load_model
+
+    trained = {Path(m).name: load_model(m) for m in models}
+    trained_music = {name: model.embed_audio(analyses) for name, model in trained.items()}
     series = np.array([p["series"] for p in pieces])
     music_signs = np.array([[p["valence"], p["arousal"]] for p in pieces], dtype=np.int64)
     # each piece read by the reader fitted without its series, standardised over the whole VGMIDI library
@@ -149,6 +154,9 @@ def crossmodal_section(train: list, dev: list, text_reading: np.ndarray, pieces:
             space = get_space(space_name)
             text_vecs = space.embed_text(texts)
             rows[space_name] = protocol_row(space.similarity(text_vecs, music_vectors(space_name)), rel, groups)
+        for name, model in trained.items():  # never fitted on VGMIDI or EmoBank: nothing to hold out
+            rows[f"trained: {name}"] = protocol_row(model.similarity(model.embed_text(texts), trained_music[name]),
+                                                    rel, groups)
         text_va = own_va if own_va is not None else get_space("va").embed_text(texts)
         rows["text: people (music side's ceiling, va form)"] = protocol_row(
             va_scores(human_frame[[w[0] for w in win]] if qname == "sentences" else
@@ -170,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-studies", action="store_true",
                     help="skip the VGMIDI valence study and the game-corpus tables (their own scripts print them)")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--model", type=Path, action="append", default=[],
+                    help="a space saved by `storyscore train` to add to the text → music table (repeatable)")
     args = ap.parse_args(argv)
     root = shared_data("emobank", "vgmidi")
     train, dev = load_emobank(root)
@@ -197,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for p in pieces:  # the protocol reads the piano renders, as the shipped reader was fitted on them
         p["analysis"], (p["valence"], p["arousal"]) = p["analysis"]["piano"], p["signs"]
-    results["crossmodal"] = crossmodal_section(train, dev, reading, pieces, readers)
+    results["crossmodal"] = crossmodal_section(train, dev, reading, pieces, readers, args.model)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}", file=sys.stderr)
