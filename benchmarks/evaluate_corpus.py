@@ -343,18 +343,14 @@ def paired_mrr_change(new: np.ndarray, old: np.ndarray, rel: np.ndarray, groups:
                       draws: int = 2000) -> dict:
     """MRR(new) − MRR(old) on the same texts, with a paired bootstrap 95% interval that resamples `groups`
     (the file each text comes from: a conversation's lines are not independent texts)."""
+    from storyscore.training.crossmodal import cluster_bootstrap_mean
     from storyscore.training.metrics import retrieval_metrics
 
     rr_new = retrieval_metrics(new, rel, ks=(5,)).per_query["MRR"]
     rr_old = retrieval_metrics(old, rel, ks=(5,)).per_query["MRR"]
     diff = rr_new - rr_old
-    names, group_of = np.unique(np.asarray(groups), return_inverse=True)
-    sums = np.bincount(group_of, weights=diff, minlength=len(names))
-    counts = np.bincount(group_of, minlength=len(names)).astype(float)
-    picks = np.random.default_rng(0).integers(0, len(names), (draws, len(names)))
-    boot = sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
-    return {"change": float(diff.mean()), "ci95": (float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))),
-            "texts": len(diff), "groups": len(names)}
+    return {"change": float(diff.mean()), "ci95": cluster_bootstrap_mean(diff, groups, n_boot=draws),
+            "texts": len(diff), "groups": len(set(groups))}
 
 
 class StoryQueries(NamedTuple):

@@ -32,21 +32,6 @@ RESULTS = HERE / "results" / "human.json"
 SPACES = ("fused", "va", "tagwords")
 
 
-def pearson_ci(x: np.ndarray, y: np.ndarray, *, n_boot: int = 2000, seed: int = 0,
-               ) -> tuple[float, float, float]:
-    """Pearson r and its 95% percentile bootstrap interval (resampling items)."""
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    r = float(np.corrcoef(x, y)[0, 1])
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(x), (n_boot, len(x)))
-    xs, ys = x[idx], y[idx]
-    xs = xs - xs.mean(axis=1, keepdims=True)
-    ys = ys - ys.mean(axis=1, keepdims=True)
-    rs = (xs * ys).sum(axis=1) / np.sqrt((xs**2).sum(axis=1) * (ys**2).sum(axis=1))
-    lo, hi = np.percentile(rs, [2.5, 97.5])
-    return r, float(lo), float(hi)
-
-
 def fmt_r(r: tuple[float, float, float]) -> str:
     return f"{r[0]:.3f} [{r[1]:.3f}, {r[2]:.3f}]"
 
@@ -62,6 +47,7 @@ def load_emobank(root: Path) -> tuple[list, list]:
 def text_section(dev: list) -> tuple[dict, np.ndarray]:
     """The shipped text reading of each dev sentence against its ratings; also returns the readings."""
     from storyscore.spaces.zeroshot import read_text
+    from storyscore.training.text_va import bootstrap_r
 
     texts = [it.text for it in dev]
     reading = read_text(texts)[1].va  # the frame every space compares in
@@ -73,7 +59,7 @@ def text_section(dev: list) -> tuple[dict, np.ndarray]:
     print("|---|---|---|---|")
     for genre in ["all", *sorted(set(genres.tolist()))]:
         m = np.ones(len(dev), bool) if genre == "all" else genres == genre
-        rv, ra = pearson_ci(reading[m, 0], human[m, 0]), pearson_ci(reading[m, 1], human[m, 1])
+        rv, ra = bootstrap_r(reading[m, 0], human[m, 0]), bootstrap_r(reading[m, 1], human[m, 1])
         out[genre] = {"n": int(m.sum()), "valence": list(rv), "arousal": list(ra)}
         print(f"| {genre} | {int(m.sum())} | {fmt_r(rv)} | {fmt_r(ra)} |")
     return out, reading

@@ -25,6 +25,7 @@ from common import HERE, code_version, shared_data
 from storyscore.text import va
 from storyscore.text.encoder import TEXT_DIM, TEXT_ENCODER_NAME, embed_passages, embed_sentences
 from storyscore.text.va_head import FORMAT, LEXICON_FEATURES, TextVAHead, features, save_head
+from storyscore.training.metrics import roc_auc
 from storyscore.training.text_va import (
     CANDIDATES,
     choose,
@@ -34,7 +35,6 @@ from storyscore.training.text_va import (
     fit,
     head_tensors,
     read_emobank,
-    roc_auc,
     scale_map,
 )
 

@@ -270,8 +270,8 @@ def _key(audio: np.ndarray, sample_rate: int) -> tuple[str, float, float]:
     """Essentia KeyExtractor (HPCP of 4096-sample frames, `KEY_PROFILE` profiles) → key, strength, mode.
 
     ``mode_strength`` is the key strength signed by its scale (+ major, − minor). Essentia's Key reports only
-    the winning key's correlation, not the best major and the best minor separately, so the
-    major-minus-minor difference the old code used is not available from it.
+    the winning key's correlation, not the best major and the best minor separately: `mode_contrast`
+    computes that difference from its own HPCP.
     """
     es = _essentia()
     tonic, scale, strength = es.KeyExtractor(sampleRate=sample_rate, profileType=KEY_PROFILE)(audio)

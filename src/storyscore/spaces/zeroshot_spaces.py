@@ -43,6 +43,12 @@ class _ReaderSpace:
         raise NotImplementedError
 
 
+def va_distance(text: np.ndarray, music: np.ndarray) -> np.ndarray:
+    """(texts, tracks) minus the distance in the (V, A) plane, the tracks read relative to their library."""
+    rel = library_relative(music[:, :2])
+    return -np.linalg.norm(text[:, None, :2] - rel[None, :, :], axis=-1)
+
+
 class VASpace(_ReaderSpace):
     """Valence–arousal regression without training: rank by distance in the (V, A) plane."""
 
@@ -57,8 +63,7 @@ class VASpace(_ReaderSpace):
         return reading.va
 
     def similarity(self, text: np.ndarray, music: np.ndarray) -> np.ndarray:
-        rel = library_relative(music[:, :2])
-        return -np.linalg.norm(text[:, None, :2] - rel[None, :, :], axis=-1)
+        return va_distance(text, music)
 
 
 class MoodWordsSpace(_ReaderSpace):

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from storyscore.lexicon.norms import words_va
 from storyscore.lexicon.vocab import MOOD_WORDS
 from storyscore.text.encoder import embed_passages, embed_sentences
 
@@ -104,16 +103,14 @@ def _cached_anchors() -> tuple[np.ndarray, np.ndarray] | None:
 
 
 @cache
-def anchors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Anchor words' prompt embeddings (n, 384), centred Warriner (V, A) (n, 2), and the similarity of
-    plain narration to each (n,)."""
-    prompts, baseline = _cached_anchors() or compute_anchors()
-    return prompts, words_va(ANCHOR_WORDS), baseline
+def anchors() -> tuple[np.ndarray, np.ndarray]:
+    """Anchor words' prompt embeddings (n, 384) and the similarity of plain narration to each (n,)."""
+    return _cached_anchors() or compute_anchors()
 
 
 def anchor_weights(embeddings: np.ndarray) -> np.ndarray:
     """(n, n_anchors) softmax weights of each passage over the anchor words."""
-    prompts, _, baseline = anchors()
+    prompts, baseline = anchors()
     sims = embeddings @ prompts.T - baseline
     weights = np.exp((sims - sims.max(axis=1, keepdims=True)) / TEMPERATURE)
     return weights / weights.sum(axis=1, keepdims=True)

@@ -114,10 +114,9 @@ def protocol_row(scores: np.ndarray, relevance: np.ndarray, groups: Sequence[str
 def va_distance_scores(text_va: np.ndarray, music_va: np.ndarray) -> np.ndarray:
     """Scores of the `va` space's form (closer in the plane is better), for the human-rating ceilings: the
     music side standardised over the library as `VASpace` does, the text side as given."""
-    from storyscore.spaces.zeroshot_spaces import library_relative
+    from storyscore.spaces.zeroshot_spaces import va_distance
 
-    rel = library_relative(np.asarray(music_va, np.float64))
-    return -np.linalg.norm(np.asarray(text_va, np.float64)[:, None, :] - rel[None, :, :], axis=-1)
+    return va_distance(np.asarray(text_va, np.float64), np.asarray(music_va, np.float64))
 
 
 __all__ = ["METRICS", "QuadrantRule", "cluster_bootstrap_mean", "consecutive_windows", "protocol_row",

@@ -306,12 +306,6 @@ def weights_version(tensors: dict[str, np.ndarray]) -> str:
     return f"music-reader-{h.hexdigest()[:12]}"
 
 
-__all__ = ["AXES", "CUE_GROUPS", "C_GRID", "GRIDS", "INPUT_GROUPS", "K_GRID", "METHODS", "SHRINK_TRACKS", "Recipe", "bootstrap_auc",
-           "bootstrap_within_game_auc",
-           "choose_recipe", "fit_reader", "held_out_scores", "logo_auc", "nested_logo_scores", "roc_auc",
-           "weights_version", "within_game_auc"]
-
-
 # --- valence on human ratings and games together (issue #21) ------------------------------------------
 #
 # The game corpus's old valence labels were calm against combat, so a valence learned from them became an
@@ -340,7 +334,6 @@ class Rows:
                     self.scored[mask])
 
 
-VALENCE_METHODS: tuple[str, ...] = ("cues", "cuesfit", "pairwise_arousal", "pointwise")
 VALENCE_K: tuple[int, ...] = (1, 2, 3, 5, 8, 12)
 VALENCE_C: tuple[float, ...] = (0.01, 0.1, 1.0)
 
@@ -354,12 +347,6 @@ def valence_recipes() -> list[Recipe]:
     out += [Recipe("descriptors+tags", c, "pairwise_arousal") for c in VALENCE_C]
     out += [Recipe("descriptors", c, "pairwise_arousal") for c in VALENCE_C]
     return out
-
-
-def standardise_rows(x: np.ndarray, libraries: np.ndarray, train_mask: np.ndarray,
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`standardise_by_game` with libraries in place of games."""
-    return standardise_by_game(x, libraries, train_mask)
 
 
 def _strata(rows: Rows) -> np.ndarray:
@@ -395,7 +382,7 @@ def valence_scores(rows: Rows, recipe: Recipe, names: Sequence[str], train: np.n
     at test time (e.g. all VGMIDI pieces as one library); training rows keep their own libraries."""
     cols = recipe.columns(names)
     xs = rows.x[:, cols]
-    z, mean, std = standardise_rows(xs, rows.libraries, train)
+    z, mean, std = standardise_by_game(xs, rows.libraries, train)
     w, b = fit_valence(z[train], rows.subset(train), recipe, [names[j] for j in cols])
     if test_libraries is not None:
         for lib in np.unique(test_libraries[~train]):
@@ -403,15 +390,6 @@ def valence_scores(rows: Rows, recipe: Recipe, names: Sequence[str], train: np.n
             lm, ls = shrunk_standardiser(xs[m], mean, std, SHRINK_TRACKS)
             z[m & ~train] = ((xs[m] - lm) / ls)[~train[m]]
     return z @ w + b
-
-
-def valence_fit_for(rows: Rows, recipe: Recipe, names: Sequence[str]) -> tuple[np.ndarray, float, np.ndarray]:
-    """Final (weights over `recipe.columns(names)`, bias, columns) on every row."""
-    cols = recipe.columns(names)
-    everything = np.ones(len(rows.x), bool)
-    z, _, _ = standardise_rows(rows.x[:, cols], rows.libraries, everything)
-    w, b = fit_valence(z, rows, recipe, [names[j] for j in cols])
-    return w, b, cols
 
 
 def fit_joint_reader(x: np.ndarray, signs: np.ndarray, games: np.ndarray, valence_rows: Rows,
@@ -432,7 +410,7 @@ def fit_joint_reader(x: np.ndarray, signs: np.ndarray, games: np.ndarray, valenc
     weights, bias, scale = np.zeros((2, len(cols))), np.zeros(2), np.ones(2)
     # valence
     own = np.isin(cols, v_recipe.columns(names))
-    zv, _, _ = standardise_rows(vr.x[:, cols], vr.libraries, np.ones(len(vr.x), bool))
+    zv, _, _ = standardise_by_game(vr.x[:, cols], vr.libraries, np.ones(len(vr.x), bool))
     w, b = fit_valence(zv[:, own], vr, v_recipe, [u for u, o in zip(used, own, strict=True) if o])
     weights[0, own], bias[0] = w, b
     # arousal
@@ -448,3 +426,11 @@ def fit_joint_reader(x: np.ndarray, signs: np.ndarray, games: np.ndarray, valenc
     tensors = {"weights": weights, "bias": bias, "corpus_mean": corpus_mean, "corpus_std": corpus_std,
                "output_scale": scale}
     return tensors, used
+
+
+__all__ = ["AXES", "CUE_GROUPS", "C_GRID", "GRIDS", "INPUT_GROUPS", "K_GRID", "METHODS", "SHRINK_TRACKS", "Recipe", "bootstrap_auc",
+           "bootstrap_within_game_auc",
+           "choose_recipe", "fit_reader", "held_out_scores", "logo_auc", "nested_logo_scores", "roc_auc",
+           "weights_version", "within_game_auc",
+           "Rows", "VALENCE_C", "VALENCE_K", "fit_joint_reader", "fit_valence", "valence_recipes",
+           "valence_scores"]

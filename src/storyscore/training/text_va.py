@@ -8,10 +8,9 @@ standardised per axis on the fitting rows and predicted jointly (one kernel, two
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +36,18 @@ class EmoBank:
 
 
 def read_emobank(path: str | Path) -> dict[str, EmoBank]:
-    """The train and dev splits of the shared EmoBank CSV (id, split, V, A, D, category, document, text).
-    Rows of any other split are skipped unread (the test split is reserved)."""
-    rows: dict[str, list[dict[str, str]]] = {"train": [], "dev": []}
-    with Path(path).open(newline="", encoding="utf-8") as fh:
-        for rec in csv.DictReader(fh):
-            if rec["split"] in rows:
-                rows[rec["split"]].append(rec)
+    """The train and dev splits of the shared EmoBank CSV, read by `storyscore.datasets.emobank` (text with its
+    whitespace normalised, V/A on (SAM - 3) / 2, genre and document). Rows of any other split are dropped
+    (the test split is reserved)."""
+    from storyscore.datasets import emobank
+
+    items = emobank.load(path).items
     out = {}
-    for split, recs in rows.items():
-        y = (np.asarray([[float(r["V"]), float(r["A"])] for r in recs], dtype=np.float32) - 3.0) / 2.0
-        out[split] = EmoBank([r["text"] or "" for r in recs], y, np.asarray([r["category"] for r in recs]),
-                             np.asarray([r["document"] for r in recs]))
+    for split, loader_split in (("train", "train"), ("dev", "valid")):
+        rows = [it for it in items if it.split == loader_split]
+        out[split] = EmoBank([it.text for it in rows],
+                             np.asarray([[it.valence, it.arousal] for it in rows], dtype=np.float32),
+                             np.asarray([it.genre for it in rows]), np.asarray([it.document for it in rows]))
     return out
 
 
@@ -57,10 +56,9 @@ class Candidate:
     """One head recipe: a model on a feature set with its hyper-parameters."""
 
     model: str  # "ridge" or "krr" (RBF kernel ridge)
-    features: str  # "emb", "emb+lex", "emb+sims", "emb+sims+lex"
+    features: str  # "emb" or "emb+lex" (`feature_sets`)
     alpha: float
     gamma_factor: float = 0.0  # krr: gamma = gamma_factor / n_features (standardised inputs)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -82,14 +80,8 @@ CANDIDATES: tuple[Candidate, ...] = (
 
 def feature_sets(emb: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
     """Every feature set the candidates use, as float64 arrays."""
-    from storyscore.text.va import anchors
-
-    prompts, _, baseline = anchors()
-    sims = emb @ prompts.T - baseline  # the old reading's raw anchor similarities
-    lex = lexicon_features(texts)
-    return {"emb": emb.astype(np.float64), "emb+lex": np.hstack([emb, lex]).astype(np.float64),
-            "emb+sims": np.hstack([emb, sims]).astype(np.float64),
-            "emb+sims+lex": np.hstack([emb, sims, lex]).astype(np.float64)}
+    return {"emb": emb.astype(np.float64),
+            "emb+lex": np.hstack([emb, lexicon_features(texts)]).astype(np.float64)}
 
 
 def _rbf(a: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
@@ -178,15 +170,16 @@ def choose(table: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def bootstrap_r(pred: np.ndarray, y: np.ndarray, n_boot: int = N_BOOT, seed: int = 0) -> tuple[float, float, float]:
-    """r and its 95 % percentile interval, resampling sentences."""
-    rng = np.random.default_rng(seed)
-    n = len(y)
-    boots = []
-    for _ in range(n_boot):
-        i = rng.integers(0, n, n)
-        boots.append(np.corrcoef(pred[i], y[i])[0, 1])
-    lo, hi = np.nanpercentile(boots, [2.5, 97.5])
-    return pearson(pred, y), float(lo), float(hi)
+    """Pearson r and its 95 % percentile bootstrap interval, resampling items."""
+    x, t = np.asarray(pred, np.float64), np.asarray(y, np.float64)
+    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
+    xs, ts = x[idx], t[idx]
+    xs = xs - xs.mean(axis=1, keepdims=True)
+    ts = ts - ts.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant resample has no r: left out
+        rs = (xs * ts).sum(axis=1) / np.sqrt((xs**2).sum(axis=1) * (ts**2).sum(axis=1))
+    lo, hi = np.nanpercentile(rs, [2.5, 97.5])
+    return pearson(x, t), float(lo), float(hi)
 
 
 def evaluate(pred: np.ndarray, data: EmoBank) -> dict[str, Any]:
@@ -210,13 +203,6 @@ def scale_map(emobank_pred: np.ndarray, ref_mean: np.ndarray, ref_std: np.ndarra
     return slope, ref_mean - slope * emobank_pred.mean(0)
 
 
-def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """Probability that a positive outscores a negative (ties count half)."""
-    pos, neg = scores[positive], scores[~positive]
-    return float(((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum())
-                 / (len(pos) * len(neg)))
-
-
 def head_tensors(f: Fitted, slope: np.ndarray, offset: np.ndarray) -> dict[str, np.ndarray]:
     """The arrays `text.va_head.TextVAHead` reads, for a kernel ridge head."""
     if f.support is None:
@@ -228,4 +214,4 @@ def head_tensors(f: Fitted, slope: np.ndarray, offset: np.ndarray) -> dict[str, 
 
 __all__ = ["CANDIDATES", "LEXICON_FEATURES", "Candidate", "EmoBank", "Fitted", "bootstrap_r", "choose",
            "cross_validate", "evaluate", "feature_sets", "fit", "group_folds", "head_tensors", "oof_predictions",
-           "pearson", "read_emobank", "roc_auc", "scale_map"]
+           "pearson", "read_emobank", "scale_map"]
